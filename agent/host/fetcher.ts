@@ -1,0 +1,135 @@
+import type { IncomingMessage } from "node:http";
+import { FetchError } from "../errors";
+import type { Clock, FetchOptions, FetchResponse, Fetcher, TargetRoot } from "./types";
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * HTTP(S) and file:// with a bound on everything: each request has a timeout,
+ * retries are counted, and an overall deadline stops both. file:// URLs are
+ * read under the target root, like every other file sprout reads.
+ */
+export class BoundedFetcher implements Fetcher {
+  constructor(
+    private root: TargetRoot,
+    private clock: Clock,
+  ) {}
+
+  async fetch(url: string, opts: FetchOptions): Promise<FetchResponse> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new FetchError("scheme", url, "not a valid URL", { hint: "write it as http://host/path, https://host/path or file:///path" });
+    }
+    if (parsed.protocol === "file:") return this.readFileUrl(url, decodeURIComponent(parsed.pathname), opts);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new FetchError("scheme", url, `unsupported scheme ${parsed.protocol.replace(/:$/, "")}`, { hint: "use http, https or file" });
+    }
+    const retries = opts.retries ?? 0;
+    const retryDelay = opts.retryDelayMs ?? 500;
+    const isAnswer = opts.retryStatus ? (s: number) => !opts.retryStatus!(s) : (s: number) => s < 500;
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        const wait = opts.deadline === undefined ? retryDelay : Math.min(retryDelay, opts.deadline - this.clock.monoMs());
+        if (wait > 0) await this.clock.sleep(wait);
+      }
+      if (opts.deadline !== undefined && this.clock.monoMs() >= opts.deadline) {
+        throw new FetchError("deadline", url, `gave up: the overall deadline passed after ${attempt} attempt(s)`, {
+          cause: lastError,
+          hint: "raise the datasource's max_wait or check that the server is reachable",
+        });
+      }
+      try {
+        const res = await this.once(url, opts, opts.maxRedirects ?? 5);
+        if (isAnswer(res.status) || attempt === retries) return res;
+        lastError = new FetchError("io", url, `server answered ${res.status}`);
+      } catch (err) {
+        lastError = err;
+        if (err instanceof FetchError && (err.kind === "too-large" || err.kind === "scheme" || err.kind === "redirect")) throw err;
+        if (attempt === retries) throw err;
+      }
+    }
+    throw lastError;
+  }
+
+  private readFileUrl(url: string, p: string, opts: FetchOptions): FetchResponse {
+    const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    let body: Buffer | null;
+    try {
+      body = this.root.tryReadFile(p, max);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EFBIG") throw new FetchError("too-large", url, `larger than ${max} bytes`);
+      throw new FetchError("io", url, `cannot read: ${(err as Error).message}`, { cause: err });
+    }
+    if (body === null) return { url, status: 404, headers: {}, body: Buffer.alloc(0) };
+    return { url, status: 200, headers: {}, body };
+  }
+
+  private async once(url: string, opts: FetchOptions, redirectsLeft: number): Promise<FetchResponse> {
+    const u = new URL(url);
+    const mod = u.protocol === "https:" ? await import("node:https") : await import("node:http");
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    const remaining = opts.deadline === undefined ? Infinity : opts.deadline - this.clock.monoMs();
+    const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
+    const res = await new Promise<FetchResponse>((resolve, reject) => {
+      let done = false;
+      const fail = (e: FetchError) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(e);
+      };
+      const timer = setTimeout(() => {
+        const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
+        fail(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
+      }, timeoutMs);
+      const headers: Record<string, string> = { "user-agent": "sprout", ...opts.headers };
+      if (opts.body !== undefined) headers["content-length"] = String(Buffer.byteLength(opts.body));
+      const req = mod.request(url, { method: opts.method ?? "GET", headers }, (msg: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let total = 0;
+        const declared = Number(msg.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          fail(new FetchError("too-large", url, `answer of ${declared} bytes is larger than the limit of ${maxBytes}`));
+          return;
+        }
+        msg.on("data", (chunk: Buffer) => {
+          total += chunk.length;
+          if (total > maxBytes) {
+            fail(new FetchError("too-large", url, `answer is larger than the limit of ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        msg.on("aborted", () => fail(new FetchError("truncated", url, "the server closed the connection before the end of the answer")));
+        msg.on("error", (e) => fail(new FetchError("truncated", url, `answer broken off: ${e.message}`, { cause: e })));
+        msg.on("end", () => {
+          if (done) return;
+          if (Number.isFinite(declared) && total < declared && !msg.complete) {
+            fail(new FetchError("truncated", url, `answer cut short: ${total} of ${declared} bytes`));
+            return;
+          }
+          done = true;
+          clearTimeout(timer);
+          const flat: Record<string, string> = {};
+          for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(", ") : v;
+          resolve({ url, status: msg.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks, total) });
+        });
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => fail(new FetchError("connect", url, `cannot connect: ${e.code ?? e.message}`, { cause: e })));
+      if (opts.body !== undefined) req.end(opts.body);
+      else req.end();
+    });
+    if (res.status >= 300 && res.status < 400 && res.headers.location) {
+      if (redirectsLeft <= 0) throw new FetchError("redirect", url, "too many redirects");
+      const next = new URL(res.headers.location, url).toString();
+      if (!/^https?:/.test(next)) throw new FetchError("redirect", url, `refusing redirect to ${next}`);
+      return this.once(next, opts, redirectsLeft - 1);
+    }
+    return res;
+  }
+}

@@ -1,0 +1,122 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RunOptions, RunResult, Runner } from "./types";
+
+const DEFAULT_CAPTURE = 1024 * 1024;
+const KILL_GRACE_MS = 2000;
+
+/** Runs programs by argv (never through a shell string sprout built), always with a deadline. */
+export class ProcessRunner implements Runner {
+  which(name: string): string | null {
+    if (name.includes("/")) return isExecutable(name) ? name : null;
+    const dirs = (process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":");
+    for (const dir of dirs) {
+      if (!dir) continue;
+      const candidate = path.join(dir, name);
+      if (isExecutable(candidate)) return candidate;
+    }
+    return null;
+  }
+
+  run(argv: string[], opts: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const maxCapture = opts.maxCapture ?? DEFAULT_CAPTURE;
+    return new Promise((resolve) => {
+      const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
+      for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      let dropped = 0;
+      let timedOut = false;
+      let settled = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const finish = (code: number | null, signal: string | null, spawnError: string | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        resolve({
+          argv,
+          code,
+          signal,
+          stdout: Buffer.concat(out, outLen),
+          stderr: Buffer.concat(err, errLen),
+          dropped,
+          timedOut,
+          spawnError,
+          durationMs: Math.round(performance.now() - started),
+        });
+      };
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(argv[0]!, argv.slice(1), {
+          cwd: opts.cwd,
+          env: env as NodeJS.ProcessEnv,
+          stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+          // Own process group, so a timeout also ends what the program started.
+          detached: true,
+        });
+      } catch (e) {
+        const timer = setTimeout(() => undefined, 0);
+        void timer;
+        finish(null, null, (e as Error).message);
+        return;
+      }
+      const killGroup = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig);
+        } catch {
+          try {
+            child.kill(sig);
+          } catch {
+            // already gone
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup("SIGTERM");
+        killTimer = setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS);
+        killTimer.unref();
+      }, opts.timeoutMs);
+      const collect = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+        opts.onOutput?.(chunk, stream);
+        const used = stream === "stdout" ? outLen : errLen;
+        const room = Math.max(0, maxCapture - used);
+        const keep = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        dropped += chunk.length - keep.length;
+        if (keep.length === 0) return;
+        if (stream === "stdout") {
+          out.push(keep);
+          outLen += keep.length;
+        } else {
+          err.push(keep);
+          errLen += keep.length;
+        }
+      };
+      child.stdout!.on("data", collect("stdout"));
+      child.stderr!.on("data", collect("stderr"));
+      child.on("error", (e: NodeJS.ErrnoException) => {
+        const what = e.code === "ENOENT" ? `${argv[0]}: command not found` : e.code === "EACCES" ? `${argv[0]}: permission denied (not executable?)` : e.message;
+        finish(null, null, what);
+      });
+      child.on("close", (code, signal) => finish(code, signal, null));
+      if (opts.input !== undefined && child.stdin) {
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(opts.input);
+      }
+    });
+  }
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,28 @@
+import type { TargetRoot } from "./host/types";
+
+/** A DMI field from /sys/class/dmi/id under the root, trimmed, or null when absent or unreadable. */
+export function readDmi(root: TargetRoot, field: string): string | null {
+  try {
+    const text = root.tryReadText(`/sys/class/dmi/id/${field}`, 4096);
+    const v = text?.trim();
+    return v ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Public ssh keys in the shapes meta-data uses: a string of lines, a list, or a mapping of name -> key(s). */
+export function normalizeSshKeys(value: unknown): string[] {
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === "string") {
+      for (const line of v.split(/\r?\n/)) {
+        const t = line.trim();
+        if (t && !t.startsWith("#")) out.push(t);
+      }
+    } else if (Array.isArray(v)) v.forEach(add);
+    else if (v && typeof v === "object") Object.values(v as Record<string, unknown>).forEach(add);
+  };
+  add(value);
+  return [...new Set(out)];
+}

@@ -1,0 +1,160 @@
+// NoCloud: a seed of meta-data, user-data, vendor-data and network-config files,
+// from a seed directory, the kernel command line (ds=nocloud;s=...;i=...;h=...),
+// or datasource.NoCloud.seedfrom in the system config. Paths and forms are
+// cloud-init's, so seeds written for cloud-init work unchanged.
+import { DatasourceError, FetchError, NeedNetworkError } from "../../agent/errors";
+import type { Host } from "../../agent/host/types";
+import { normalizeSshKeys, readDmi } from "../../agent/platform";
+import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
+import { parseYaml } from "../../agent/yaml";
+import { noCloudFromCmdline, parseMetaData, seedFileUrl, type NoCloudCmdline } from "./parse";
+
+export const SEED_DIRS = ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"];
+const MAX_SEED_FILE = 16 * 1024 * 1024;
+
+interface SeedFiles {
+  where: string;
+  metaData: Buffer;
+  userData: Buffer | null;
+  vendorData: Buffer | null;
+  networkConfig: Buffer | null;
+}
+
+function cmdlineSeed(h: Host, ctx: DatasourceContext): NoCloudCmdline | null {
+  return noCloudFromCmdline(ctx.cmdline, readDmi(h.root, "product_serial"));
+}
+
+function configuredSeedfrom(ctx: DatasourceContext): string | null {
+  const v = ctx.config.seedfrom;
+  return typeof v === "string" && v.trim() ? v.trim() : null;
+}
+
+/** Reads a seed file that must be a regular file; a directory where a file belongs is an error a person must fix. */
+function readSeedFile(h: Host, path: string, required: boolean): Buffer | null {
+  const st = h.root.stat(path);
+  if (st === null) {
+    if (required) throw new DatasourceError("NoCloud", `${path} is missing`, { hint: "a NoCloud seed needs at least a meta-data file with an instance-id" });
+    return null;
+  }
+  if (st.kind !== "file") throw new DatasourceError("NoCloud", `${path} is a ${st.kind === "dir" ? "directory" : st.kind}, not a file`, { hint: `replace it with a file (remove the ${st.kind} first)` });
+  try {
+    return h.root.readFile(path, MAX_SEED_FILE);
+  } catch (err) {
+    throw new DatasourceError("NoCloud", `cannot read ${path}: ${(err as Error).message}`, { cause: err, hint: "check the file's permissions and size (16 MiB at most)" });
+  }
+}
+
+function seedDirWithFiles(h: Host): string | null {
+  for (const dir of SEED_DIRS) {
+    const st = h.root.stat(dir);
+    if (st?.kind === "dir" && ["meta-data", "user-data"].some((f) => h.root.lstat(`${dir}/${f}`) !== null)) return dir;
+  }
+  return null;
+}
+
+function readSeedDir(h: Host, dir: string): SeedFiles {
+  return {
+    where: `seed-dir (${dir})`,
+    metaData: readSeedFile(h, `${dir}/meta-data`, true)!,
+    userData: readSeedFile(h, `${dir}/user-data`, false),
+    vendorData: readSeedFile(h, `${dir}/vendor-data`, false),
+    networkConfig: readSeedFile(h, `${dir}/network-config`, false),
+  };
+}
+
+/** A seed at a URL (file://, http://, https://). Only meta-data is required; a 404 on the others means "none". */
+async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promise<SeedFiles> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(base)?.[1]?.toLowerCase();
+  if (scheme !== "file" && scheme !== "http" && scheme !== "https") {
+    throw new DatasourceError("NoCloud", `seedfrom ${JSON.stringify(base)} has an unsupported scheme${scheme ? ` "${scheme}"` : ""}`, {
+      hint: "use file:///path/, http://host/path/ or https://host/path/",
+    });
+  }
+  if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError("NoCloud", `seed ${base} needs the network`);
+  const timeoutMs = Number(ctx.config.timeout ?? 10) * 1000;
+  const retries = Number(ctx.config.retries ?? 3);
+  const get = async (name: string, required: boolean): Promise<Buffer | null> => {
+    const url = seedFileUrl(base, name);
+    let res;
+    try {
+      res = await h.fetch.fetch(url, { timeoutMs, retries, deadline: ctx.deadline, maxBytes: MAX_SEED_FILE });
+    } catch (err) {
+      if (!required && err instanceof FetchError && err.kind !== "deadline" && err.kind !== "too-large") {
+        h.log.warn(`optional seed file ${url} not read: ${err.message}`);
+        return null;
+      }
+      throw new DatasourceError("NoCloud", `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and that the server is reachable" });
+    }
+    if (res.status === 200) return res.body;
+    if (res.status === 404 && !required) return null;
+    throw new DatasourceError("NoCloud", `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
+  };
+  const metaData = (await get("meta-data", true))!;
+  return {
+    where: `seed-url (${base})`,
+    metaData,
+    userData: await get("user-data", false),
+    vendorData: await get("vendor-data", false),
+    networkConfig: await get("network-config", false),
+  };
+}
+
+function toInstanceData(seed: SeedFiles, cmd: NoCloudCmdline | null): InstanceData {
+  const md: JsonObject = parseMetaData(seed.metaData, seed.where.replace(/^.*\((.*)\)$/, "$1") + "/meta-data");
+  // Values given on the kernel command line win over the seed's, as in cloud-init.
+  if (cmd?.instanceId) md["instance-id"] = cmd.instanceId;
+  if (cmd?.localHostname) md["local-hostname"] = cmd.localHostname;
+  const iid = md["instance-id"] ?? "nocloud";
+  if (typeof iid !== "string" && typeof iid !== "number") {
+    throw new DatasourceError("NoCloud", `instance-id in ${seed.where} is a ${typeof iid}, not a string`, { hint: "write it as 'instance-id: iid-1'" });
+  }
+  const hostname = md["local-hostname"] ?? md.hostname ?? null;
+  let networkConfig: unknown = null;
+  if (seed.networkConfig) {
+    const parsed = parseYaml(seed.networkConfig.toString("utf8"));
+    if (parsed.errors.length > 0) throw new DatasourceError("NoCloud", `network-config in ${seed.where}: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { hint: "fix the YAML of network-config" });
+    networkConfig = parsed.value;
+  }
+  return {
+    instanceId: String(iid),
+    localHostname: hostname === null ? null : String(hostname),
+    platform: "nocloud",
+    cloudName: "nocloud",
+    subplatform: seed.where,
+    region: null,
+    availabilityZone: null,
+    publicSshKeys: normalizeSshKeys(md["public-keys"]),
+    metaData: md,
+    userData: seed.userData,
+    vendorData: seed.vendorData,
+    networkConfig,
+  };
+}
+
+export const noCloud: Datasource = {
+  id: "NoCloud",
+  phase: "local",
+
+  async detect(h, ctx) {
+    const dir = seedDirWithFiles(h);
+    if (dir) return { reason: `seed directory ${dir}` };
+    const cmd = cmdlineSeed(h, ctx);
+    if (cmd) return { reason: `ds=${cmd.mode} on the kernel command line${cmd.seedfrom ? ` (seed ${cmd.seedfrom})` : ""}` };
+    const configured = configuredSeedfrom(ctx);
+    if (configured) return { reason: `datasource.NoCloud.seedfrom ${configured} in the system config` };
+    return null;
+  },
+
+  async fetch(h, ctx) {
+    const cmd = cmdlineSeed(h, ctx);
+    const dir = seedDirWithFiles(h);
+    if (dir) return toInstanceData(readSeedDir(h, dir), cmd);
+    const seedfrom = cmd?.seedfrom || configuredSeedfrom(ctx);
+    if (seedfrom) return toInstanceData(await readSeedUrl(h, ctx, seedfrom), cmd);
+    if (cmd) {
+      // ds=nocloud;i=...;h=... alone: meta-data from the command line, no user-data.
+      return toInstanceData({ where: "cmdline", metaData: Buffer.alloc(0), userData: null, vendorData: null, networkConfig: null }, cmd);
+    }
+    throw new DatasourceError("NoCloud", "no seed found", { hint: `put meta-data and user-data in ${SEED_DIRS[0]}/ or pass ds=nocloud;s=URL on the kernel command line` });
+  },
+};

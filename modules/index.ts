@@ -1,0 +1,24 @@
+// The module registry, in run order within each stage. Static on purpose: the
+// single-file bundle cannot discover folders at run time. modules/registry.test.ts
+// checks every entry has a schema with documented keys and a test.
+import type { Module } from "../agent/types";
+import { finalMessage } from "./final_message";
+import { runcmd } from "./runcmd";
+import { setHostname } from "./set_hostname";
+import { updateHostname } from "./update_hostname";
+import { writeFiles, writeFilesDeferred } from "./write_files";
+
+export const MODULES: readonly Module[] = [
+  // network (cloud-init's "init" stage modules)
+  writeFiles,
+  setHostname,
+  updateHostname,
+  // final
+  writeFilesDeferred,
+  runcmd,
+  finalMessage,
+];
+
+export function findModule(id: string): Module | undefined {
+  return MODULES.find((m) => m.id === id);
+}

@@ -1,0 +1,144 @@
+// set_hostname: the hostname from cloud-config (hostname/fqdn) or meta-data
+// (local-hostname), written to /etc/hostname and the 127.0.1.1 line of
+// /etc/hosts, and set on the running kernel when the target is the running system.
+import { ModuleError } from "../../agent/errors";
+import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
+
+export const HOSTNAME_SCHEMA = {
+  hostname: {
+    type: "string",
+    description: "The hostname to set. With `fqdn` unset and a dot in it, the part before the first dot is the short name.",
+    examples: ["myhost"],
+  },
+  fqdn: { type: "string", description: "The fully qualified domain name; its first label is the short hostname.", examples: ["myhost.example.com"] },
+  prefer_fqdn_over_hostname: {
+    type: "boolean",
+    description: "Write the FQDN, not the short name, to /etc/hostname.",
+    default: false,
+    examples: [true],
+  },
+  preserve_hostname: {
+    type: "boolean",
+    description: "Leave the hostname alone: neither /etc/hostname nor the running hostname are changed.",
+    default: false,
+    examples: [true],
+  },
+  create_hostname_file: {
+    type: "boolean",
+    description: "Create /etc/hostname when it does not exist. With false, a missing file stays missing.",
+    default: true,
+    examples: [false],
+  },
+} as const;
+
+const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+export interface HostnameChoice {
+  short: string;
+  fqdn: string;
+  /** What goes into /etc/hostname. */
+  written: string;
+  source: string;
+}
+
+/** Which hostname cloud-config and meta-data ask for, or null when neither names one. */
+export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: string): HostnameChoice | null {
+  const v1 = (ctx.instance.v1 ?? {}) as Record<string, unknown>;
+  let fqdn: string | null = null;
+  let short: string | null = null;
+  let source = "";
+  if (typeof cfg.fqdn === "string" && cfg.fqdn) {
+    fqdn = cfg.fqdn;
+    source = "cloud-config fqdn";
+  }
+  if (typeof cfg.hostname === "string" && cfg.hostname) {
+    short = cfg.hostname;
+    source ||= "cloud-config hostname";
+  }
+  if (!fqdn && !short && typeof v1.local_hostname === "string" && v1.local_hostname) {
+    short = v1.local_hostname;
+    source = "meta-data local-hostname";
+  }
+  if (!fqdn && !short) return null;
+  if (!fqdn && short!.includes(".")) fqdn = short!;
+  if (fqdn && (!short || short.includes("."))) short = fqdn.split(".")[0]!;
+  fqdn ??= short!;
+  for (const label of fqdn.replace(/\.$/, "").split(".")) {
+    if (!LABEL.test(label)) {
+      throw new ModuleError(moduleId, `hostname ${JSON.stringify(fqdn)} (from ${source}) is not a valid host name`, {
+        hint: "use letters, digits and '-' in labels of 1 to 63 characters separated by dots",
+      });
+    }
+  }
+  return { short: short!, fqdn, written: cfg.prefer_fqdn_over_hostname === true ? fqdn : short!, source };
+}
+
+/** Rewrites only the 127.0.1.1 line of /etc/hosts (adding it when missing); every other line is kept. */
+export function hostsWithLoopbackName(hosts: string, choice: HostnameChoice): string {
+  const names = choice.fqdn !== choice.short ? `${choice.fqdn} ${choice.short}` : choice.short;
+  const wanted = `127.0.1.1 ${names}`;
+  const lines = hosts.split("\n");
+  let found = false;
+  const out = lines.map((line) => {
+    if (/^\s*127\.0\.1\.1\s/.test(line)) {
+      if (found) return `# ${line}`;
+      found = true;
+      return wanted;
+    }
+    return line;
+  });
+  if (!found) {
+    if (out.length > 0 && out[out.length - 1] === "") out.pop();
+    out.push(wanted, "");
+  }
+  return out.join("\n");
+}
+
+export const PREVIOUS_HOSTNAME = "/var/lib/sprout/data/previous-hostname";
+
+/** Writes the hostname files and sets the running hostname. Shared by set_hostname and update_hostname. */
+export async function applyHostname(cfg: CloudConfig, ctx: ModuleContext, choice: HostnameChoice): Promise<ModuleResult> {
+  const root = ctx.host.root;
+  const changes: string[] = [];
+  const current = root.tryReadText("/etc/hostname");
+  if (current === null && cfg.create_hostname_file === false) {
+    // Asked not to create it.
+  } else if (current?.trim() !== choice.written) {
+    root.writeAtomic("/etc/hostname", `${choice.written}\n`, { mode: 0o644 });
+    changes.push(`/etc/hostname=${choice.written}`);
+  }
+  if (cfg.manage_etc_hosts !== true && cfg.manage_etc_hosts !== "template" && cfg.manage_etc_hosts !== false) {
+    const hosts = root.tryReadText("/etc/hosts") ?? "127.0.0.1 localhost\n";
+    const next = hostsWithLoopbackName(hosts, choice);
+    if (next !== hosts) {
+      root.writeAtomic("/etc/hosts", next, { mode: root.stat("/etc/hosts")?.mode ?? 0o644 });
+      changes.push("/etc/hosts 127.0.1.1");
+    }
+  }
+  root.writeAtomic(PREVIOUS_HOSTNAME, `${choice.written}\n`, { mode: 0o644 });
+  if (root.isSystemRoot) {
+    // Never hostnamectl: it needs dbus and systemd-hostnamed, which may not be up this early.
+    const res = await ctx.host.run.run(["hostname", choice.written], { timeoutMs: 10_000 });
+    if (res.code !== 0) {
+      return { status: changes.length ? "changed" : "unchanged", errors: [`hostname ${choice.written} failed: ${res.spawnError ?? res.stderr.toString().trim()}`] };
+    }
+  }
+  return changes.length ? { status: "changed", detail: `${choice.written} (from ${choice.source})` } : { status: "unchanged", detail: choice.written };
+}
+
+export const setHostname: Module = {
+  id: "set_hostname",
+  stage: "network",
+  frequency: "per-instance",
+  schema: {
+    type: "object",
+    description: "Set the hostname from cloud-config or meta-data on the first boot of an instance: /etc/hostname, the 127.0.1.1 line of /etc/hosts, and the running hostname.",
+    properties: HOSTNAME_SCHEMA,
+  },
+  async run(cfg, ctx) {
+    if (cfg.preserve_hostname === true) return { status: "skipped", detail: "preserve_hostname is true" };
+    const choice = chooseHostname(cfg, ctx, "set_hostname");
+    if (!choice) return { status: "skipped", detail: "no hostname in cloud-config or meta-data" };
+    return applyHostname(cfg, ctx, choice);
+  },
+};
