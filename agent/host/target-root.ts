@@ -176,7 +176,7 @@ export class FsTargetRoot implements TargetRoot {
     const mode = opts.mode ?? 0o644;
     let fd: number | null = fs.openSync(tmp, "wx", 0o600);
     try {
-      fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+      writeAll(fd, data);
       fs.fchmodSync(fd, mode);
       if (opts.uid !== undefined || opts.gid !== undefined) fs.fchownSync(fd, opts.uid ?? -1, opts.gid ?? -1);
       fs.fsyncSync(fd);
@@ -197,7 +197,7 @@ export class FsTargetRoot implements TargetRoot {
     fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     const fd = fs.openSync(hostPath, "a", mode);
     try {
-      fs.writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+      writeAll(fd, data);
     } finally {
       fs.closeSync(fd);
     }
@@ -315,6 +315,13 @@ function blockDeviceSize(hostPath: string, st: fs.Stats): number {
   }
   void hostPath;
   return 0;
+}
+
+/** writeSync may write less than asked (a filesystem filling up): loop until all is written or it fails. */
+function writeAll(fd: number, data: string | Uint8Array): void {
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 function syncDir(dir: string): void {
