@@ -3,12 +3,17 @@
 // checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
 import { finalMessage } from "./final_message";
+import { growpart } from "./growpart";
+import { resizefs } from "./resizefs";
 import { runcmd } from "./runcmd";
 import { setHostname } from "./set_hostname";
 import { updateHostname } from "./update_hostname";
 import { writeFiles, writeFilesDeferred } from "./write_files";
 
 export const MODULES: readonly Module[] = [
+  // local (before the network: the disk, then the filesystem on it)
+  growpart,
+  resizefs,
   // network (cloud-init's "init" stage modules)
   writeFiles,
   setHostname,
