@@ -5,6 +5,7 @@ import { findDatasource } from "../datasources";
 import { MODULES } from "../modules";
 import { parseCmdline, type Cmdline } from "./cmdline";
 import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
+import { startEarlySyslog } from "./early-syslog";
 import { NeedNetworkError, errorMessage, SproutError } from "./errors";
 import type { Host } from "./host/types";
 import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs } from "./instance-data";
@@ -280,6 +281,9 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     state: { pending: [], datasource: null, instanceId: null },
     echo: opts.echo ?? null,
   };
+  const hostnameOf = (doc?: JsonObject) => (isPlainObject(doc?.v1) && typeof doc.v1.local_hostname === "string" ? doc.v1.local_hostname : null);
+  const early = startEarlySyslog(h, loaded.config, cmdline, { kernelLog: fresh, identity: () => ({ instanceId: ctx.state.instanceId, hostname: hostnameOf(ctx.instanceDoc) }) });
+  if (early.problem) record(ctx, stages[0] ?? null, "syslog", early.problem);
   if (fresh) {
     h.root.remove(BOOT_STATE);
     status.v1.warnings.push(...warnings, ...cmdline.warnings);
@@ -312,6 +316,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     writeStatus(h.root, status);
   }
   if (stages.includes("final")) writeResult(h.root, status);
+  await early.syslog?.end();
   return status;
 }
 
