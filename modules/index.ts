@@ -5,6 +5,7 @@ import type { Module } from "../agent/types";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { resizefs } from "./resizefs";
+import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
 import { setHostname } from "./set_hostname";
 import { updateHostname } from "./update_hostname";
@@ -18,6 +19,7 @@ export const MODULES: readonly Module[] = [
   writeFiles,
   setHostname,
   updateHostname,
+  rsyslog,
   // final
   writeFilesDeferred,
   runcmd,
