@@ -4,6 +4,7 @@
 import type { Module } from "../agent/types";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
+import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { resizefs } from "./resizefs";
 import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
@@ -20,10 +21,14 @@ export const MODULES: readonly Module[] = [
   setHostname,
   updateHostname,
   rsyslog,
+  // config
+  grubFallback,
   // final
   writeFilesDeferred,
   runcmd,
   finalMessage,
+  // last: reaching it means this boot worked, so the next one needs no fallback kernel
+  grubFallbackBootOk,
 ];
 
 export function findModule(id: string): Module | undefined {
