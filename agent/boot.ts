@@ -8,7 +8,7 @@ import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
 import { startEarlySyslog } from "./early-syslog";
 import { NeedNetworkError, errorMessage, SproutError } from "./errors";
 import type { Host } from "./host/types";
-import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs } from "./instance-data";
+import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs, v1Extras } from "./instance-data";
 import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./instance-state";
 import { deepMerge, isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
@@ -86,7 +86,7 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), { mode: 0o600 });
   h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), { mode: 0o600 });
   if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", { mode: 0o600 });
-  const docs = instanceDataDocs(data, ds.id);
+  const docs = instanceDataDocs(data, ds.id, v1Extras(h.root));
   h.root.writeAtomic(INSTANCE_DATA_SENSITIVE, JSON.stringify(docs.sensitive, null, 1) + "\n", { mode: 0o600 });
   h.root.writeAtomic(INSTANCE_DATA, JSON.stringify(docs.redacted, null, 1) + "\n", { mode: 0o644 });
   ctx.instanceDoc = docs.sensitive;

@@ -6,6 +6,7 @@ import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { resizefs } from "./resizefs";
+import { rescue } from "./rescue";
 import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
 import { setHostname } from "./set_hostname";
@@ -16,6 +17,7 @@ export const MODULES: readonly Module[] = [
   // local (before the network: the disk, then the filesystem on it)
   growpart,
   resizefs,
+  rescue,
   // network (cloud-init's "init" stage modules)
   writeFiles,
   setHostname,

@@ -88,6 +88,11 @@ export class Scratch {
     this.mounts.push(at);
   }
 
+  /** Unmounts `at` in cleanup(): for mounts the code under test made. */
+  track(at: string): void {
+    this.mounts.push(at);
+  }
+
   umount(at: string): void {
     sh(["umount", at]);
     this.mounts = this.mounts.filter((m) => m !== at);
