@@ -4,6 +4,18 @@
 import { build } from "esbuild";
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 
+// pino's transports are never used (the logger gets sprout's own stream): keep
+// thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
+const stub = new URL("./bundle-stubs/unused.cjs", import.meta.url).pathname;
+const stubPinoTransports = {
+  name: "stub-pino-transports",
+  setup(b) {
+    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads|node:worker_threads|\.\/transport)$/ }, (args) =>
+      /node_modules\/pino\//.test(args.importer) ? { path: stub } : undefined,
+    );
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 await build({
   entryPoints: [new URL("../agent/cli.ts", import.meta.url).pathname],
@@ -18,6 +30,7 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
+  plugins: [stubPinoTransports],
 });
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
