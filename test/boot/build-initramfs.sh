@@ -18,10 +18,11 @@ out=$(realpath -m "$4")
 [ -d "$kdir/lib/modules/$kver" ] || { echo "no $kdir/lib/modules/$kver" >&2; exit 1; }
 [ -r "$kdir/boot/config-$kver" ] || { echo "no $kdir/boot/config-$kver" >&2; exit 1; }
 
+scratch=$(mktemp -d)
+trap 'rmdir "$scratch"' EXIT
 # shellcheck disable=SC2016 # expanded by the inner shell
-exec unshare -m --propagation private sh -eu -c '
-	kdir=$1 kver=$2 confdir=$3 out=$4
-	scratch=$(mktemp -d)
+unshare -m --propagation private sh -eu -c '
+	kdir=$1 kver=$2 confdir=$3 out=$4 scratch=$5
 	# overlayfs wants its upper and work dirs on a local fs of their own.
 	mount -t tmpfs sprout-build "$scratch"
 	mkdir "$scratch/upper" "$scratch/work"
@@ -30,4 +31,4 @@ exec unshare -m --propagation private sh -eu -c '
 	mount --bind "$kdir/lib/modules/$kver" "/usr/lib/modules/$kver"
 	mount --bind "$kdir/boot" /boot
 	mkinitramfs -d "$confdir" -o "$out" "$kver"
-' build-initramfs "$kdir" "$kver" "$confdir" "$out"
+' build-initramfs "$kdir" "$kver" "$confdir" "$out" "$scratch"
