@@ -172,7 +172,7 @@ echo 100 >"$SPROUT_ROOT/sys/block/vdb/size"; printf RESCUE >"$FAKE/devs/vdb/LABE
     t.device({ name: "sda" });
     t.device({ name: "sda2", parent: "sda", label: "UEC-rescue" });
     t.device({ name: "sda1", parent: "sda", label: "RESCUE" });
-    t.device({ name: "vda", ...ROOT_DISK });
+    t.device(ROOT_DISK);
     const r = t.run(LOCAL_TOP);
     expect(r.stdout).toContain("Warning: sprout-rescue: several volumes carry a rescue label (/dev/sda1 /dev/sda2 /dev/vdc): using /dev/sda1, the first in /sys/block order");
     expect(env()).toMatchObject({ RESCUE_DEVICE: "/dev/sda1", RESCUE_CANDIDATES: "/dev/sda1 /dev/sda2 /dev/vdc" });
