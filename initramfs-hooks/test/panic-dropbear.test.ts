@@ -139,6 +139,12 @@ describe("panic/sprout-dropbear", () => {
       expect(banner()).toContain("UNEXPECTED INCONSISTENCY");
     });
 
+    it("a break= on the kernel command line", () => {
+      setup({ cmdline: "root=/dev/vda break=premount sprout.dropbear=1" });
+      t.run(PANIC);
+      expect(banner()).toContain("What failed: nothing: the boot was stopped on purpose by break=premount");
+    });
+
     it("root mounted but no init", () => {
       setup({ conf: "DROPBEAR=y\n" });
       t.file("proc/mounts", "rootfs / rootfs rw 0 0\n/dev/vda /root ext4 ro 0 0\n");
