@@ -200,6 +200,19 @@ echo 100 >"$SPROUT_ROOT/sys/block/vdb/size"; printf RESCUE >"$FAKE/devs/vdb/LABE
     expect(env()).toMatchObject({ RESCUE_ACTIVE: "0", RESCUE_REASON: "mount-failed" });
   });
 
+  it("gives up on a mount that hangs, under timeout, and boots the normal root", () => {
+    setup();
+    t.device(ROOT_DISK);
+    t.device({ name: "vdb", label: "RESCUE" });
+    // timeout's answer when the command ran out of time; the call is logged.
+    t.stub("timeout", `#!/bin/sh\necho "timeout $*" >>"$CALLS"\ncase "$2" in mount) exit 124 ;; esac\nshift; exec "$@"\n`);
+    const r = t.run(LOCAL_TOP);
+    expect(t.callLog()).toContain(`timeout 15 mount -r -t ext4 /dev/vdb ${join(t.root, "run/sprout/rescue-probe")}`);
+    expect(t.callLog()).toContain("timeout 5 blkid -o value -s LABEL /dev/vdb");
+    expect(r.stdout).toContain("does not mount: the mount did not finish within 15 seconds");
+    expect(env()).toMatchObject({ RESCUE_ACTIVE: "0", RESCUE_REASON: "mount-failed" });
+  });
+
   it("does not boot a rescue volume without an init", () => {
     setup();
     t.device(ROOT_DISK);
