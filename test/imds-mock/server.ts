@@ -113,7 +113,7 @@ export function defaultIdentity(instanceId = INSTANCE_ID): Record<string, unknow
 /** A cloud-config user-data of ~16 KiB once gzipped (the service's limit), as a user compresses a large one. */
 export function largeGzipUserData(marker = "/var/lib/imds-large-user-data"): Buffer {
   let seed = 1;
-  const noise = Buffer.alloc(11 * 1024);
+  const noise = Buffer.alloc(15 * 1024);
   for (let i = 0; i < noise.length; i++) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     noise[i] = seed >> 16;
@@ -209,6 +209,8 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
       return;
     }
     if (f?.kind === "status") return sendError(f.status ?? 500);
+    if (f?.kind === "html") return send(200, `<!DOCTYPE html>\n<html><head><title>Captive portal</title></head><body>Please log in</body></html>\n`, "text/html");
+    if (f?.kind === "body") return send(200, f.body ?? "");
     if (opts.mode === "disabled") return sendError(403);
 
     if (path === "/latest/api/token") {
@@ -229,9 +231,6 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
       const expiry = token === null ? undefined : tokens.get(token);
       if (expiry === undefined || expiry <= Date.now()) return sendError(401);
     }
-
-    if (f?.kind === "html") return send(200, `<!DOCTYPE html>\n<html><head><title>Captive portal</title></head><body>Please log in</body></html>\n`, "text/html");
-    if (f?.kind === "body") return send(200, f.body ?? "");
 
     const segs = path.split("/").filter(Boolean);
     const versions = opts.versions ?? DEFAULT_VERSIONS;
