@@ -240,7 +240,8 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
       if (!versions.includes(segs[0]!)) return sendError(404);
       const node = lookup(tree(), segs.slice(1));
       if (node === undefined) return sendError(404);
-      answer = typeof node === "string" || Buffer.isBuffer(node) ? node : listing(node);
+      // The version's own listing is the one without trailing slashes on the real service.
+      answer = typeof node === "string" || Buffer.isBuffer(node) ? node : segs.length === 1 ? Object.keys(node).join("\n") : listing(node);
     }
     if (f?.kind === "truncate" || f?.kind === "stall") {
       const bytes = typeof answer === "string" ? Buffer.from(answer) : answer;
