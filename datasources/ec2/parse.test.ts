@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { errorPage } from "../../test/imds-mock/server";
 import { chooseApiVersion, decodeLeaf, ec2PlatformReason, htmlTitle, isEc2Uuid, isValidToken, parseListing, regionFromZone, sensitivePaths, summarize } from "./parse";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name));
@@ -71,7 +72,7 @@ describe("API version", () => {
 
 describe("answers that are not metadata", () => {
   it("recognises the service's own 404 page and other HTML", () => {
-    expect(htmlTitle(fixture("imds-404.html"), undefined)).toBe("404 - Not Found");
+    expect(htmlTitle(Buffer.from(errorPage(404, "Not Found")), undefined)).toBe("404 - Not Found");
     expect(htmlTitle(Buffer.from("<html><body>x</body></html>"), undefined)).toBe("untitled page");
     expect(htmlTitle(Buffer.from("anything"), "text/html; charset=utf-8")).toBe("untitled page");
     expect(htmlTitle(Buffer.from("ami-id\ninstance-id"), "text/plain")).toBeNull();

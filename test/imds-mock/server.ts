@@ -135,7 +135,8 @@ const NOT_FOUND_PAGE = `<?xml version="1.0" encoding="iso-8859-1"?>
 </html>
 `;
 
-function errorPage(status: number, text: string): string {
+/** The service's XHTML error page (the same page for 400, 401, 403, 404, ...). */
+export function errorPage(status: number, text: string): string {
   return NOT_FOUND_PAGE.replace(/404 - Not Found/g, `${status} - ${text}`);
 }
 
