@@ -188,7 +188,7 @@ describe.skipIf(!hasGrub)("with the real GRUB tools", () => {
     expect(scriptCheck(r, out)).toBe(0);
   });
 
-  it("grubenv: the pending mark is read and cleared with grub-editenv at the end of the boot", async () => {
+  it("grub_fallback_boot_ok: the pending mark in grubenv is read and cleared with grub-editenv at the end of the boot", async () => {
     const r = machine();
     const env = join(r.dir, "boot/grub/grubenv");
     expect(spawnSync("grub-editenv", [env, "create"]).status).toBe(0);
