@@ -20,7 +20,12 @@ export const RESCUE_SCHEMA = {
     description: "Rescue mode: what sprout does when the machine booted from a rescue volume instead of its own root.",
     examples: [{ label: "RESCUE", root_label: "cloudimg-rootfs", mount_point: "/mnt/rescue-target" }],
     properties: {
-      label: { type: "string", description: "The label of rescue volumes (UEC-rescue is also recognised).", default: "RESCUE", examples: ["FIXIT"] },
+      label: {
+        type: "string",
+        description: "The label of rescue volumes (UEC-rescue is also recognised). Default: RESCUE_LABEL from /etc/sprout/rescue.conf, else RESCUE.",
+        default: "RESCUE",
+        examples: ["FIXIT"],
+      },
       root_label: { type: "string", description: "The label of the instance's own root filesystem, to mount for repair.", default: "cloudimg-rootfs", examples: ["rootfs"] },
       mount_point: { type: "string", description: "Where the original root filesystem is mounted, read-only.", default: "/mnt/rescue-target", examples: ["/mnt/broken"] },
       mount: { type: "boolean", description: "Mount the original root filesystem at all.", default: true, examples: [false] },
@@ -35,9 +40,13 @@ interface Settings {
   mount: boolean;
 }
 
-function settings(cfg: Record<string, unknown>): Settings {
+/** The initramfs's switches file: its RESCUE_LABEL is the default, so both halves look for the same label. */
+const RESCUE_CONF = "/etc/sprout/rescue.conf";
+
+function settings(cfg: Record<string, unknown>, h: Host): Settings {
   const r = isPlainObject(cfg.rescue) ? cfg.rescue : {};
-  const label = typeof r.label === "string" && r.label ? r.label : "RESCUE";
+  const conf = parseRescueEnv(h.root.tryReadText(RESCUE_CONF, 64 * 1024) ?? "");
+  const label = typeof r.label === "string" && r.label ? r.label : conf.RESCUE_LABEL || "RESCUE";
   return {
     labels: [label, "UEC-rescue"],
     rootLabel: typeof r.root_label === "string" && r.root_label ? r.root_label : "cloudimg-rootfs",
@@ -91,7 +100,7 @@ export const rescue: Module = {
   schema: { type: "object", description: "Rescue mode: record it, mount the original root read-only, tell the person logging in what to do.", properties: RESCUE_SCHEMA },
   async run(cfg, ctx): Promise<ModuleResult> {
     const h = ctx.host;
-    const s = settings(cfg);
+    const s = settings(cfg, h);
     const found = fromEnv(h) ?? (await fromRootLabel(h, s));
     const v1 = { active: found.active, device: found.device, label: found.label };
     addV1Key(h.root, "rescue", v1, ctx.instance);

@@ -121,6 +121,18 @@ describe.skipIf(!!unavailable)("rescue mode on loop devices", () => {
     expect(existsSync(join(m.root, "run/motd.d/sprout-rescue"))).toBe(false);
     expect(sprout(["--root", m.root, "rescue", "done"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/not in rescue mode, so there is nothing to finish/) });
   });
+
+  it("the label in the initramfs's /etc/sprout/rescue.conf is the default label here too", async () => {
+    const s = (scratch = new Scratch());
+    const m = rescueMachine(s, `other-${process.pid}`);
+    sh(["e2label", m.rescueDev, "FIXIT"]);
+    mkdirSync(join(m.root, "etc/sprout"), { recursive: true });
+    writeFileSync(join(m.root, "etc/sprout/rescue.conf"), "RESCUE=y\nRESCUE_LABEL=FIXIT\nRESCUE_WAIT=5\n");
+    const h = createHost({ root: m.root, logFile: null });
+    const res = await rescue.run({ rescue: { root_label: `absent-${process.pid}` } }, moduleContext(h, "local"));
+    expect(res.status).toBe("changed");
+    expect(JSON.parse(readFileSync(join(m.root, "run/sprout/instance-data-v1.d/rescue.json"), "utf8"))).toEqual({ active: true, device: m.rescueDev, label: "FIXIT" });
+  });
 });
 
 describe("sprout rescue without a boot record", () => {
