@@ -96,7 +96,8 @@ async function diskIsBusy(h: Host, diskPath: string): Promise<boolean> {
 }
 
 async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail: string }> {
-  const diskPath = h.root.resolve(t.disk.dev);
+  // Devices are the kernel's, named from /sys: /dev/<name> of the running system, whatever --root is.
+  const diskPath = t.disk.dev;
   const what = `${t.part.dev} (partition ${t.part.partition} of ${t.disk.dev})`;
   if (t.disk.readOnly || t.part.readOnly) throw new Error(`${what} is read-only: not grown (make the disk writable, e.g. \`blockdev --setrw ${t.disk.dev}\`, and boot again)`);
   if (await diskIsBusy(h, diskPath)) throw new Error(`${what}: the disk is busy (another program holds its lock); not grown, nothing changed (run \`growpart ${t.disk.dev} ${t.part.partition}\` once it is free)`);
@@ -108,7 +109,7 @@ async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail:
   if (out.kind === "nochange") return { changed: false, detail: `${what}: ${out.reason}` };
   let detail = `${what} grown${out.oldSectors !== null ? ` from ${out.oldSectors} to ${out.newSectors} sectors` : ""}`;
   if (t.pv) {
-    const pvr = await h.run.run(["pvresize", h.root.resolve(t.part.dev)], { timeoutMs: PVRESIZE_TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
+    const pvr = await h.run.run(["pvresize", t.part.dev], { timeoutMs: PVRESIZE_TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
     if (pvr.code !== 0) throw new Error(`${detail}, but pvresize ${t.part.dev} failed (${pvr.spawnError ?? pvr.stderr.toString().trim()}); run it by hand (lvm2 package)`);
     detail += `; physical volume resized (extend the logical volume with lvextend to use the space)`;
   }

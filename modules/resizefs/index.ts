@@ -37,7 +37,7 @@ function resizerFor(h: Host, m: MountEntry): Resizer | string {
     case "ext4": {
       const dev = blockDeviceByMajMin(h.root, m.majMin) ?? (m.source.startsWith("/dev/") && m.source !== "/dev/root" ? blockDeviceByPath(h.root, m.source) : null);
       if (!dev) return `/ is on ${m.source}, which is not in /sys/class/block: cannot run resize2fs`;
-      return { argv: ["resize2fs", h.root.resolve(dev.dev)], tool: "resize2fs", pkg: "e2fsprogs", parse: parseResize2fs };
+      return { argv: ["resize2fs", dev.dev], tool: "resize2fs", pkg: "e2fsprogs", parse: parseResize2fs };
     }
     case "xfs":
       return { argv: ["xfs_growfs", mountPoint], tool: "xfs_growfs", pkg: "xfsprogs", parse: parseXfsGrowfs };
