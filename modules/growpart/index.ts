@@ -67,6 +67,8 @@ export function findGrowTarget(h: Host, entry: string, mountinfo: string | null)
     if (mountinfo === null) return { entry, nothing: `${entry}: cannot read /proc/self/mountinfo` };
     const m = mountAt(parseMountinfo(mountinfo).entries, entry);
     if (!m) return { entry, nothing: `${entry} is not a mount point` };
+    // A subdirectory of a filesystem mounted there (a chroot, a bind mount) is not the machine's disk to grow.
+    if (m.fsRoot !== "/") return { entry, nothing: `${entry} is ${m.fsRoot} of ${m.source} (a bind mount or chroot), not a whole filesystem: not grown` };
     // major:minor finds the device even when mountinfo says /dev/root or a by-uuid path.
     dev = blockDeviceByMajMin(h.root, m.majMin) ?? (m.source.startsWith("/dev/") && m.source !== "/dev/root" ? blockDeviceByPath(h.root, m.source) : null);
     if (!dev) return { entry, nothing: `${entry} is on ${m.fsType} (${m.source}), not a block device` };

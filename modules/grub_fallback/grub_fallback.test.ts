@@ -202,6 +202,14 @@ describe.skipIf(!hasGrub)("with the real GRUB tools", () => {
   });
 });
 
+const hasShellcheck = spawnSync("sh", ["-c", "command -v shellcheck"]).status === 0;
+describe.skipIf(!hasShellcheck)("shell scripts", () => {
+  it("42_sprout_fallback and z50-sprout-dist-kernel pass shellcheck as POSIX sh", () => {
+    const r = spawnSync("shellcheck", ["--shell=sh", GRUB_D, HOOK], { encoding: "utf8" });
+    expect(r.status, r.stdout).toBe(0);
+  });
+});
+
 describe("the kernel hook z50-sprout-dist-kernel", () => {
   const hook = (r: TempRoot) => spawnSync("sh", [HOOK, "6.1.0-13-amd64", "/boot/vmlinuz-6.1.0-13-amd64"], { encoding: "utf8", env: { PATH: process.env.PATH, SPROUT_ROOT: r.dir } });
 

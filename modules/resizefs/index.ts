@@ -83,6 +83,7 @@ export const resizefs: Module = {
     if (text === null) return { status: "skipped", detail: "no /proc/self/mountinfo: cannot tell what / is" };
     const m = mountAt(parseMountinfo(text).entries, "/");
     if (!m) return { status: "skipped", detail: "/ is not in /proc/self/mountinfo" };
+    if (m.fsRoot !== "/") return { status: "skipped", detail: `/ is ${m.fsRoot} of ${m.source} (a bind mount or chroot), not a whole filesystem: not resized` };
     if (m.readOnly) return { status: "skipped", detail: `/ (${m.source}) is mounted read-only: not resized` };
     const r = resizerFor(h, m);
     if (typeof r === "string") return { status: "skipped", detail: r };
