@@ -312,6 +312,9 @@ export const usersGroups: Module = {
     const { users, errors } = usersFromConfig(cfg, ctx.host);
     const groups = groupsFromConfig(cfg);
     if (users.length === 0 && groups.length === 0) return { status: "skipped", detail: "no users or groups", errors };
+    // A target without a user database (a bare --root, a seed-only tree) is not a
+    // system to add users to; useradd would only spin on its lock file.
+    if (!ctx.host.root.exists("/etc/passwd")) return { status: "skipped", detail: "the target has no /etc/passwd; no users or groups created", errors };
     const done: string[] = [];
     for (const g of groups) await ensureGroup(ctx, g.name, done, errors);
     for (const u of users) await ensureUser(ctx, u, done, errors);
