@@ -16,6 +16,12 @@ export interface WriteOptions {
   mode?: number;
   uid?: number;
   gid?: number;
+  /**
+   * fsync the data before the rename (default true). Off for files whose content
+   * does not matter after a crash (semaphores) and, always, for /run, which is
+   * tmpfs and gone at the next boot anyway.
+   */
+  durable?: boolean;
 }
 
 /** Random access to a block device or an image file, for readers that must not read it all. */
