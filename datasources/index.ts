@@ -4,8 +4,9 @@
 import type { Datasource } from "../agent/types";
 import { noCloud } from "./nocloud";
 import { none } from "./none";
+import { ovf } from "./ovf";
 
-export const DATASOURCES: readonly Datasource[] = [noCloud, none];
+export const DATASOURCES: readonly Datasource[] = [noCloud, ovf, none];
 
 export function findDatasource(id: string): Datasource | undefined {
   const want = id.toLowerCase();

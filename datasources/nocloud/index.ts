@@ -12,7 +12,7 @@ import { noCloudFromCmdline, parseMetaData, seedFileUrl, type NoCloudCmdline } f
 export const SEED_DIRS = ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"];
 const MAX_SEED_FILE = 16 * 1024 * 1024;
 
-interface SeedFiles {
+export interface SeedFiles {
   where: string;
   metaData: Buffer;
   userData: Buffer | null;
@@ -62,15 +62,18 @@ function readSeedDir(h: Host, dir: string): SeedFiles {
   };
 }
 
-/** A seed at a URL (file://, http://, https://). Only meta-data is required; a 404 on the others means "none". */
-async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promise<SeedFiles> {
+/**
+ * A seed at a URL (file://, http://, https://). Only meta-data is required; a 404 on the others means "none".
+ * Exported for OVF's seedfrom property; `ds` names the datasource in errors.
+ */
+export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string, ds = "NoCloud"): Promise<SeedFiles> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(base)?.[1]?.toLowerCase();
   if (scheme !== "file" && scheme !== "http" && scheme !== "https") {
-    throw new DatasourceError("NoCloud", `seedfrom ${JSON.stringify(base)} has an unsupported scheme${scheme ? ` "${scheme}"` : ""}`, {
+    throw new DatasourceError(ds, `seedfrom ${JSON.stringify(base)} has an unsupported scheme${scheme ? ` "${scheme}"` : ""}`, {
       hint: "use file:///path/, http://host/path/ or https://host/path/",
     });
   }
-  if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError("NoCloud", `seed ${base} needs the network`);
+  if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError(ds, `seed ${base} needs the network`);
   const timeoutMs = Number(ctx.config.timeout ?? 10) * 1000;
   const retries = Number(ctx.config.retries ?? 3);
   const get = async (name: string, required: boolean): Promise<Buffer | null> => {
@@ -83,11 +86,11 @@ async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promi
         h.log.warn(`optional seed file ${url} not read: ${err.message}`);
         return null;
       }
-      throw new DatasourceError("NoCloud", `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and that the server is reachable" });
+      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and that the server is reachable" });
     }
     if (res.status === 200) return res.body;
     if (res.status === 404 && !required) return null;
-    throw new DatasourceError("NoCloud", `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
+    throw new DatasourceError(ds, `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
   };
   const metaData = (await get("meta-data", true))!;
   return {
