@@ -8,6 +8,7 @@ import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
 import { parseYaml } from "../../agent/yaml";
 import { noCloudFromCmdline, parseMetaData, seedFileUrl, type NoCloudCmdline } from "./parse";
+import { findSeedDevice, seedDevicesConfigured } from "./seed-device";
 
 export const SEED_DIRS = ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"];
 const MAX_SEED_FILE = 16 * 1024 * 1024;
@@ -145,6 +146,9 @@ export const noCloud: Datasource = {
     if (cmd) return { reason: `ds=${cmd.mode} on the kernel command line${cmd.seedfrom ? ` (seed ${cmd.seedfrom})` : ""}` };
     const configured = configuredSeedfrom(ctx);
     if (configured) return { reason: `datasource.NoCloud.seedfrom ${configured} in the system config` };
+    if (seedDevicesConfigured(ctx)) return { reason: "datasource.NoCloud.devices in the system config" };
+    const device = findSeedDevice(h, ctx);
+    if (device) return { reason: `seed volume ${device.where}` };
     return null;
   },
 
@@ -154,6 +158,8 @@ export const noCloud: Datasource = {
     if (dir) return toInstanceData(readSeedDir(h, dir), cmd);
     const seedfrom = cmd?.seedfrom || configuredSeedfrom(ctx);
     if (seedfrom) return toInstanceData(await readSeedUrl(h, ctx, seedfrom), cmd);
+    const device = findSeedDevice(h, ctx);
+    if (device) return toInstanceData(device, cmd);
     if (cmd) {
       // ds=nocloud;i=...;h=... alone: meta-data from the command line, no user-data.
       return toInstanceData({ where: "cmdline", metaData: Buffer.alloc(0), userData: null, vendorData: null, networkConfig: null }, cmd);
