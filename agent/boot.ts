@@ -89,6 +89,8 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   h.root.writeAtomic(INSTANCE_DATA_SENSITIVE, JSON.stringify(docs.sensitive, null, 1) + "\n", { mode: 0o600 });
   h.root.writeAtomic(INSTANCE_DATA, JSON.stringify(docs.redacted, null, 1) + "\n", { mode: 0o644 });
   ctx.instanceDoc = docs.sensitive;
+  // Modules of an earlier stage (local, before a network datasource) saw no user-data: read it afresh.
+  ctx.cloudConfig = undefined;
   ctx.state.datasource = ds.id;
   ctx.state.instanceId = data.instanceId;
   ctx.state.pending = [];

@@ -63,8 +63,14 @@ function readSeedDir(h: Host, dir: string): SeedFiles {
   };
 }
 
+const networkWaitHint = (ds: string) => `check the network and the seed URL; datasource.${ds}.max_wait sets how long sprout waits for them (default 60 s)`;
+
 /**
- * A seed at a URL (file://, http://, https://). Only meta-data is required; a 404 on the others means "none".
+ * A seed at a URL (file://, http://, https://). Only meta-data is required; a 404
+ * on the others means "none", any other failure is an error (booting without the
+ * user-data a server failed to send would configure the wrong machine).
+ * Over the network, meta-data is also the connectivity probe: sprout waits for the
+ * server to become reachable until max_wait, then gives up with the reason.
  * Exported for OVF's seedfrom property; `ds` names the datasource in errors.
  */
 export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string, ds = "NoCloud"): Promise<SeedFiles> {
@@ -77,18 +83,41 @@ export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string,
   if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError(ds, `seed ${base} needs the network`);
   const timeoutMs = Number(ctx.config.timeout ?? 10) * 1000;
   const retries = Number(ctx.config.retries ?? 3);
+  const started = h.clock.monoMs();
+  const fetchOnce = async (url: string) => {
+    try {
+      return await h.fetch.fetch(url, { timeoutMs, retries, deadline: ctx.deadline, maxBytes: MAX_SEED_FILE });
+    } catch (err) {
+      if (err instanceof FetchError && err.kind === "deadline") {
+        const waited = Math.round((h.clock.monoMs() - started) / 100) / 10;
+        throw new DatasourceError(ds, `gave up waiting for the seed at ${base} after ${waited} s: ${err.message}`, { cause: err, hint: networkWaitHint(ds) });
+      }
+      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and the server; the next boot tries again" });
+    }
+  };
+  const waitForServer = async (url: string) => {
+    let delay = 250;
+    for (;;) {
+      try {
+        return await fetchOnce(url);
+      } catch (err) {
+        const cause = (err as DatasourceError).cause;
+        const unreachable = cause instanceof FetchError && (cause.kind === "connect" || cause.kind === "timeout");
+        const remaining = ctx.deadline - h.clock.monoMs();
+        if (!unreachable) throw err;
+        if (remaining <= 0) {
+          const waited = Math.round((h.clock.monoMs() - started) / 100) / 10;
+          throw new DatasourceError(ds, `gave up waiting for the seed at ${base} after ${waited} s: ${cause.message}`, { cause, hint: networkWaitHint(ds) });
+        }
+        if (delay === 250) h.log.info(`[ds:${ds}] ${url} is not reachable yet (${cause.message}); waiting for the network up to ${Math.round(remaining / 1000)} s`);
+        await h.clock.sleep(Math.min(delay, remaining));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  };
   const get = async (name: string, required: boolean): Promise<Buffer | null> => {
     const url = seedFileUrl(base, name);
-    let res;
-    try {
-      res = await h.fetch.fetch(url, { timeoutMs, retries, deadline: ctx.deadline, maxBytes: MAX_SEED_FILE });
-    } catch (err) {
-      if (!required && err instanceof FetchError && err.kind !== "deadline" && err.kind !== "too-large") {
-        h.log.warn(`optional seed file ${url} not read: ${err.message}`);
-        return null;
-      }
-      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and that the server is reachable" });
-    }
+    const res = required && scheme !== "file" ? await waitForServer(url) : await fetchOnce(url);
     if (res.status === 200) return res.body;
     if (res.status === 404 && !required) return null;
     throw new DatasourceError(ds, `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });

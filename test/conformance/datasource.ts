@@ -56,6 +56,17 @@ export const FOREIGN_MACHINES: Record<string, Machine> = {
       return {};
     },
   },
+  Ec2: {
+    name: "EC2 instance (firmware says Amazon EC2; no metadata service reachable)",
+    setup: (r) => {
+      r.write("/sys/class/dmi/id/product_uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+      r.write("/sys/class/dmi/id/sys_vendor", "Amazon EC2\n");
+      r.write("/sys/class/dmi/id/product_name", "t3.micro\n");
+      r.write("/sys/class/dmi/id/board_asset_tag", "i-0123456789abcdef0\n");
+      r.write("/sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+      return {};
+    },
+  },
 };
 
 function context(ds: Datasource, s: MachineSetup, r: TempRoot): DatasourceContext {
