@@ -1,7 +1,9 @@
 // Block devices as the kernel lists them in /sys/block (under the target root, so
 // tests lay out a fake /sys and /dev). Used by the datasources that look for seed
 // media (OVF transport ISOs, NoCloud cidata): no udev, no blkid, no subprocess.
+import { DatasourceError } from "./errors";
 import type { TargetRoot } from "./host/types";
+import type { DatasourceContext } from "./types";
 
 export interface BlockDevice {
   /** Kernel name: "sr0", "vdb", "sdb1". */
@@ -52,4 +54,14 @@ export function listBlockDevices(root: TargetRoot, opts: { match: RegExp; partit
     }
   }
   return out;
+}
+
+/** `datasource.<ds>.devices`: device nodes or image files the admin names explicitly ([] when unset). */
+export function configuredDevices(ds: string, ctx: DatasourceContext, example: string): string[] {
+  const v = ctx.config.devices;
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((d) => typeof d !== "string" || !d.startsWith("/"))) {
+    throw new DatasourceError(ds, `datasource.${ds}.devices must be a list of absolute paths`, { hint: `write e.g. 'devices: [${example}]'` });
+  }
+  return v as string[];
 }

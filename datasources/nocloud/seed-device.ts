@@ -3,7 +3,7 @@
 // user-data, vendor-data and network-config at its top. Found by scanning
 // /sys/block (disks and their partitions) or named in datasource.NoCloud.devices
 // (image files too). Read with sprout's own ISO and FAT readers: no mount, no blkid.
-import { listBlockDevices } from "../../agent/block-devices";
+import { configuredDevices, listBlockDevices } from "../../agent/block-devices";
 import { DatasourceError, SproutError } from "../../agent/errors";
 import type { BlockReader, Host } from "../../agent/host/types";
 import { openIso } from "../../agent/iso9660";
@@ -40,15 +40,6 @@ function openSeedVolume(dev: BlockReader): SeedVolume | null {
     return { kind: "vfat", labels: [fat.label], read: (name) => (fat.stat(name) ? fat.readFile(name, MAX_SEED_FILE) : null) };
   }
   return null;
-}
-
-function configuredDevices(ctx: DatasourceContext): string[] {
-  const v = ctx.config.devices;
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((d) => typeof d !== "string" || !d.startsWith("/"))) {
-    throw new DatasourceError("NoCloud", "datasource.NoCloud.devices must be a list of absolute paths", { hint: "write e.g. 'devices: [/dev/vdb, /var/lib/seed.iso]'" });
-  }
-  return v as string[];
 }
 
 export function seedDevicesConfigured(ctx: DatasourceContext): boolean {
@@ -101,7 +92,7 @@ function readSeedVolume(h: Host, path: string, strict: boolean): SeedFiles | nul
 
 /** The first seed volume: the named devices when there are any (strict), else a scan for the cidata label. */
 export function findSeedDevice(h: Host, ctx: DatasourceContext): SeedFiles | null {
-  const named = configuredDevices(ctx);
+  const named = configuredDevices("NoCloud", ctx, "/dev/vdb, /var/lib/seed.iso");
   if (named.length > 0) {
     for (const path of named) {
       const seed = readSeedVolume(h, path, true);

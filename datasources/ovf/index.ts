@@ -7,7 +7,7 @@
 // The ISO is read with sprout's own ISO9660 reader: no mount, no subprocess.
 // Properties are cloud-init's (instance-id, hostname, seedfrom, public-keys, user-data,
 // password, network-config), so an .ova made for cloud-init works unchanged.
-import { listBlockDevices } from "../../agent/block-devices";
+import { configuredDevices, listBlockDevices } from "../../agent/block-devices";
 import { DatasourceError, errorMessage } from "../../agent/errors";
 import type { Host } from "../../agent/host/types";
 import { IsoError, openIso, type IsoImage } from "../../agent/iso9660";
@@ -56,7 +56,7 @@ async function search(h: Host, ctx: DatasourceContext): Promise<Located | null> 
   }
   const guest = await fromGuestinfo(h);
   if (guest) return guest;
-  for (const path of configuredDevices(ctx)) {
+  for (const path of configuredDevices("OVF", ctx, "/dev/sr1, /var/lib/ovf.iso")) {
     const found = fromIsoDevice(h, path, true);
     if (found) return found;
   }
@@ -68,15 +68,6 @@ function seedFile(h: Host): Located | null {
   if (!st) return null;
   if (st.kind !== "file") throw new DatasourceError("OVF", `${SEED_FILE} is a ${st.kind}, not a file`, { hint: "put the OVF environment XML in that file" });
   return { where: `seed-file (${SEED_FILE})`, xml: h.root.readFile(SEED_FILE, MAX_ENV) };
-}
-
-function configuredDevices(ctx: DatasourceContext): string[] {
-  const v = ctx.config.devices;
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((d) => typeof d !== "string" || !d.startsWith("/"))) {
-    throw new DatasourceError("OVF", "datasource.OVF.devices must be a list of absolute paths", { hint: "write e.g. 'devices: [/dev/sr1, /var/lib/ovf.iso]'" });
-  }
-  return v as string[];
 }
 
 function isTransportLabel(img: IsoImage): boolean {

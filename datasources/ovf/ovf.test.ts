@@ -17,6 +17,7 @@ const CORPUS = "/work/shared/corpus/cloud-init/ovf/ovf-env.xml";
 const work = mkdtempSync(join(tmpdir(), "sprout-ovf-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** Values go in as written (not escaped like `sprout seed`'s ovfEnvXml), so tests can put entities and references in them. */
 function envXml(props: Record<string, string>): string {
   const p = Object.entries(props)
     .map(([k, v]) => `    <Property oe:key="${k}" oe:value="${v}"/>`)
