@@ -140,6 +140,18 @@ describe("ISO9660 writer (sprout seed), read back by sprout, isoinfo and xorriso
     expect(again.equals(readFileSync(path))).toBe(true);
   });
 
+  it("writes a root directory that spans several sectors", () => {
+    const many = Array.from({ length: 150 }, (_, i) => ({ name: `a-rather-long-seed-file-name-${String(i).padStart(3, "0")}.yaml`, data: Buffer.from(`n=${i}\n`) }));
+    const p = join(work, "many.iso");
+    writeFileSync(p, buildIso({ label: "MANY", files: many, date: new Date(0) }));
+    const img = open(p);
+    expect(img.readdir("/")).toHaveLength(150);
+    expect(img.readFile("A-RATHER-LONG-SEED-FILE-NAME-149.YAML").toString()).toBe("n=149\n");
+    const listed = execFileSync("isoinfo", ["-J", "-l", "-i", p], { encoding: "utf8" });
+    expect(listed.match(/a-rather-long-seed-file-name-\d{3}\.yaml/g)).toHaveLength(150);
+    expect(execFileSync("isoinfo", ["-l", "-i", p], { encoding: "utf8" }).match(/;1/g)).toHaveLength(150);
+  });
+
   it("refuses bad labels and names", () => {
     expect(() => buildIso({ label: "é", files: [], date: new Date(0) })).toThrow(/label/);
     expect(() => buildIso({ label: "x", files: [{ name: "a/b", data: Buffer.alloc(0) }], date: new Date(0) })).toThrow(/name/);
