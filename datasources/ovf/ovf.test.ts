@@ -307,6 +307,17 @@ describe("OVF datasource", () => {
     }
   });
 
+  it("passes password RANDOM on as a request for a random password, never as a password", async () => {
+    const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": envXml({ "instance-id": "iid-r", password: "RANDOM" }) });
+    try {
+      const data = await ovf.fetch(r.host(), ctx());
+      expect(data.extraDs!.default_user).toEqual({ random_passwd: true, expire: true });
+      expect(data.sensitivePaths).toContain("default_user");
+    } finally {
+      r.cleanup();
+    }
+  });
+
   it("the seed file wins over a CD drive", async () => {
     const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": envXml({ "instance-id": "iid-file" }) });
     cdrom(r, "sr0", sproutIso("OVF ENV", { "ovf-env.xml": envXml({ "instance-id": "iid-cd" }) }));
