@@ -31,6 +31,12 @@ describe("package_update_upgrade_install", () => {
     await packageUpdateUpgradeInstall.run(ex2!.config, moduleContext(root, { host: rec.host }));
     expect(rec.runs.map((r) => r.argv.slice(-1)[0])).toEqual(["update", "dist-upgrade"]);
   });
+  it("accepts cloud-init's deprecated apt_update / apt_upgrade", async () => {
+    root = tempRoot();
+    const rec = recordingHost(root.host());
+    await packageUpdateUpgradeInstall.run({ apt_update: true, apt_upgrade: true }, moduleContext(root, { host: rec.host }));
+    expect(rec.runs.map((r) => r.argv.slice(-1)[0])).toEqual(["update", "dist-upgrade"]);
+  });
   it("waits a bounded number of times for the dpkg lock", async () => {
     root = tempRoot();
     let calls = 0;
