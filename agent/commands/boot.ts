@@ -1,4 +1,5 @@
 import { runStages } from "../boot";
+import { carryOutPowerState } from "../../modules/power_state_change";
 import { createHost } from "../host";
 import { acquireLock } from "../lock";
 import { bootState, exitCodeFor } from "../status";
@@ -21,6 +22,11 @@ async function runWithLock(g: Globals, stages: Stage[], a: Parsed): Promise<numb
   try {
     const status = await runStages(h, stages, { echo: quiet ? null : (t) => process.stdout.write(t) });
     h.log.flush();
+    // After the status is on disk: a reboot or power-off asked for by power_state.
+    if (stages.includes("final")) {
+      const failed = await carryOutPowerState(h);
+      if (failed) g.err(`sprout: power_state: ${failed}\n`);
+    }
     return exitCodeFor(bootState(status));
   } finally {
     lock.release();
