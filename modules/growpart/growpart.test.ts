@@ -29,7 +29,7 @@ afterEach(() => {
 const PAYLOAD = "written before the grow\n".repeat(1000);
 
 /** Mounts `dev` at a fresh directory laid out as a target root whose "/" is that mount. */
-function mountAsRoot(s: Scratch, dev: string, fsType: "ext4" | "xfs"): string {
+function mountAsRoot(s: Scratch, dev: string, fsType: "ext4" | "xfs" | "btrfs"): string {
   const root = join(s.dir, "root");
   mkdirSync(root);
   s.mount(dev, root);
@@ -59,11 +59,12 @@ function fsBytes(root: string): number {
 }
 
 /** Unmounts, then the filesystem checker must find nothing to repair. */
-function checkClean(s: Scratch, root: string, dev: string, fsType: "ext4" | "xfs"): void {
+function checkClean(s: Scratch, root: string, dev: string, fsType: "ext4" | "xfs" | "btrfs"): void {
   s.umount(root);
   // Another test's blkid may have read this device into the page cache before the grow; the checker must see the disk.
   sh(["blockdev", "--flushbufs", dev]);
-  const r = fsType === "ext4" ? spawnSync("e2fsck", ["-fn", dev], { encoding: "utf8" }) : spawnSync("xfs_repair", ["-n", dev], { encoding: "utf8" });
+  const check: Record<typeof fsType, string[]> = { ext4: ["e2fsck", "-fn", dev], xfs: ["xfs_repair", "-n", dev], btrfs: ["btrfs", "check", "--readonly", dev] };
+  const r = spawnSync(check[fsType][0]!, check[fsType].slice(1), { encoding: "utf8" });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
 }
 
@@ -115,6 +116,23 @@ describe("growpart + resizefs on loop devices", () => {
     expect(second.fs.status).toBe("unchanged");
     expect(readFileSync(join(root, "payload.txt"), "utf8")).toBe(PAYLOAD);
     checkClean(s, root, d.parts[0]!, "xfs");
+  });
+
+  const noBtrfs = spawnSync("sh", ["-c", "command -v mkfs.btrfs"]).status !== 0;
+  it.skipIf(!!unavailable || noBtrfs)("MBR, btrfs: btrfs filesystem resize max on the mount point", async () => {
+    const s = (scratch = new Scratch());
+    const d = s.disk("btrfs", 200, { kind: "mbr", parts: [150] });
+    s.mkfs(d.parts[0]!, "btrfs");
+    const root = mountAsRoot(s, d.parts[0]!, "btrfs");
+    s.enlarge(d, 320);
+    const before = fsBytes(root);
+    const r = await runBoth(root);
+    expect(r.gp).toMatchObject({ status: "changed", errors: [] });
+    expect(r.fs.errors ?? []).toEqual([]);
+    expect(r.fs.detail).toMatch(/btrfs on .*resized from .* to max/);
+    expect(fsBytes(root)).toBeGreaterThan(before + 120 * 1024 * 1024);
+    expect(readFileSync(join(root, "payload.txt"), "utf8")).toBe(PAYLOAD);
+    checkClean(s, root, d.parts[0]!, "btrfs");
   });
 
   itLoop("a disk already at full size: unchanged, not an error", async () => {

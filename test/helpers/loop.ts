@@ -119,9 +119,10 @@ export class Scratch {
     sh(["losetup", "--set-capacity", d.loop]);
   }
 
-  mkfs(dev: string, fs: "ext4" | "xfs", label?: string): void {
+  mkfs(dev: string, fs: "ext4" | "xfs" | "btrfs", label?: string): void {
     if (fs === "ext4") sh(["mkfs.ext4", "-q", "-F", ...(label ? ["-L", label] : []), dev]);
-    else sh(["mkfs.xfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
+    else if (fs === "xfs") sh(["mkfs.xfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
+    else sh(["mkfs.btrfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
   }
 
   mount(dev: string, at: string, opts: string[] = []): void {
