@@ -2,11 +2,13 @@
 // 127.0.0.1, the rsyslog drop-in checked by the chroot's own rsyslogd, and the
 // grub fallback kernel links, menu.lst stanza and grubenv handling.
 import { readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rsyslogd, rsyslogdUnavailable } from "../helpers/rsyslogd";
 import { ChrootMachine, e2eUnavailable } from "./harness";
 
 const why = e2eUnavailable() ?? rsyslogdUnavailable();
+const REPO = resolve(__dirname, "../..");
 const RELEASE = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
 
 describe.skipIf(why !== null)("e2e: boot modules in a Debian chroot", () => {
@@ -77,5 +79,39 @@ rsyslog:
     // A second boot changes nothing in menu.lst.
     expect(m.boot().code).toBe(0);
     expect(m.read("/boot/grub/menu.lst")).toBe(menu);
+  });
+
+  it("the grub.d script makes a menu entry grub-script-check accepts; the kernel hook keeps the links", () => {
+    m.write("/etc/grub.d/42_sprout_fallback", readFileSync(join(REPO, "packaging/grub/42_sprout_fallback")), 0o755);
+    m.write("/etc/kernel/postrm.d/z50-sprout-dist-kernel", readFileSync(join(REPO, "packaging/kernel/z50-sprout-dist-kernel")), 0o755);
+    const out = m.run(["sh", "-c", "GRUB_DEVICE=/dev/vda1 /etc/grub.d/42_sprout_fallback > /var/tmp/grub-entry && grub-script-check /var/tmp/grub-entry"]);
+    expect(out.code, out.stderr).toBe(0);
+    const entry = m.read("/var/tmp/grub-entry");
+    expect(entry).toMatch(/menuentry .* --id sprout-fallback/);
+    expect(entry).toContain("/boot/dist-kernel/vmlinuz root=/dev/vda1");
+    expect(entry).toContain("save_env");
+    // A kernel package removed: the fallback links stay.
+    const rm = m.run(["sh", "-c", `rm /boot/vmlinuz-${RELEASE} && /etc/kernel/postrm.d/z50-sprout-dist-kernel ${RELEASE} /boot/vmlinuz-${RELEASE}; echo rc=$?`]);
+    expect(rm.stdout).toMatch(/rc=0/);
+    expect(m.read("/boot/dist-kernel/vmlinuz")).toBe("fake kernel image\n");
+  });
+
+  it("a dead syslog server neither slows the boot past its bound nor fails it", () => {
+    m.cmdline = "root=/dev/vda1 ro sprout.syslog=tcp://127.0.0.1:9";
+    m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-deadlog\n");
+    const b = m.boot();
+    expect(b.code, b.stderr).toBe(0);
+    expect(m.read("/var/log/sprout.log")).toMatch(/syslog/i);
+  });
+
+  it("a rescue boot (rescue.env from the initramfs): instance data, a login message, `sprout rescue status`", () => {
+    m.cmdline = "root=/dev/vda1 ro";
+    m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-rescue\n");
+    m.write("/.sprout-run/sprout/rescue.env", "RESCUE_ACTIVE=1\nRESCUE_DEVICE=/dev/vdb\nRESCUE_LABEL=RESCUE\nRESCUE_REASON=label RESCUE without a DONE marker\n");
+    const b = m.run(["sprout", "boot"], { keepRun: true });
+    expect([0, 2]).toContain(b.code);
+    expect(m.after(["sprout", "query", "v1.rescue.active"]).stdout.trim()).toBe("true");
+    expect(m.read("/run/motd.d/sprout-rescue")).toMatch(/sprout rescue done/);
+    expect(m.after(["sprout", "rescue", "status"]).stdout).toMatch(/RESCUE/);
   });
 });
