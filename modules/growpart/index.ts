@@ -4,7 +4,7 @@
 // mode auto|growpart|off, devices, ignore_growroot_disabled, and the file
 // /etc/growroot-disabled. A partition that cannot grow is "unchanged"; the
 // filesystem on it is grown by the resizefs module that runs next.
-import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, type BlockDevice } from "../../agent/block-device";
+import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, type BlockDevice } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { mountAt, parseMountinfo } from "../../agent/mountinfo";

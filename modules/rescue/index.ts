@@ -3,7 +3,7 @@
 // carries the rescue label), sprout records v1.rescue in instance data, mounts
 // the instance's own root filesystem read-only for repair, and leaves a login
 // message saying what happened and how to finish (`sprout rescue done`).
-import { blockDeviceByMajMin } from "../../agent/block-device";
+import { blockDeviceByMajMin } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { addV1Key } from "../../agent/instance-data";
 import { isPlainObject } from "../../agent/merge";

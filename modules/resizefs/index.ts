@@ -3,7 +3,7 @@
 // the device, xfs with xfs_growfs and btrfs with `btrfs filesystem resize max` on
 // the mount point, all online. noblock starts the resize and lets the boot go on;
 // its result is logged and written to /run/sprout/resizefs.json when it ends.
-import { blockDeviceByMajMin, blockDeviceByPath } from "../../agent/block-device";
+import { blockDeviceByMajMin, blockDeviceByPath } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { mountAt, parseMountinfo, type MountEntry } from "../../agent/mountinfo";
 import type { Module, ModuleResult } from "../../agent/types";
