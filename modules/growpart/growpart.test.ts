@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
 import type { ModuleResult } from "../../agent/types";
 import { hasCapSysResource, loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { resizefs } from "../resizefs";
 import { growpart } from ".";
 

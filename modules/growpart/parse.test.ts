@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { resizefs } from "../resizefs";
 import { parseBtrfsResize, parseResize2fs, parseXfsGrowfs } from "../resizefs/parse";
 import { findGrowTarget } from ".";

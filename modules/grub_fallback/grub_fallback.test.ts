@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { BEGIN, END, fallbackStanza, updateMenuLst } from "./menu-lst";
 import { grubFallback, grubFallbackBootOk, readGrubenv } from ".";

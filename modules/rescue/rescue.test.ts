@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
 import { sprout } from "../../test/helpers/cli";
 import { loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseRescueEnv, rescueMessage } from "./state";
 import { rescue } from ".";
