@@ -5,6 +5,7 @@ import type { Module } from "../agent/types";
 import { bootcmd } from "./bootcmd";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
+import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
 import { powerStateChange } from "./power_state_change";
@@ -20,6 +21,7 @@ import { writeFiles, writeFilesDeferred } from "./write_files";
 
 export const MODULES: readonly Module[] = [
   // network (cloud-init's "init" stage modules)
+  output,
   boothooks,
   bootcmd,
   writeFiles,
