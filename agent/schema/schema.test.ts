@@ -16,6 +16,11 @@ describe("the schema, from the modules' own schemas", () => {
   it("every key of every module has a description and an example", () => {
     expect(undocumentedKeys()).toEqual([]);
   });
+  it("is a valid JSON Schema (sprout schema skips this check at run time, for speed)", async () => {
+    const Ajv = (await import("ajv")).default;
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(cloudConfigSchema()), JSON.stringify(ajv.errors)).toBe(true);
+  });
   it("holds every module's keys", () => {
     const props = cloudConfigSchema().properties as Record<string, unknown>;
     for (const m of MODULES) for (const k of Object.keys((m.schema.properties ?? {}) as object)) expect(props).toHaveProperty(k);
