@@ -5,10 +5,12 @@ import { findDatasource } from "../datasources";
 import { MODULES } from "../modules";
 import { parseCmdline, type Cmdline } from "./cmdline";
 import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
+import { startEarlySyslog } from "./early-syslog";
 import { NeedNetworkError, errorMessage, SproutError } from "./errors";
 import type { Host } from "./host/types";
-import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs } from "./instance-data";
+import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs, v1Extras } from "./instance-data";
 import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./instance-state";
+import { isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
 import { runUserScript } from "./user-scripts";
@@ -86,10 +88,12 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), { mode: 0o600 });
   h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), { mode: 0o600 });
   if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", { mode: 0o600 });
-  const docs = instanceDataDocs(data, ds.id);
+  const docs = instanceDataDocs(data, ds.id, v1Extras(h.root));
   h.root.writeAtomic(INSTANCE_DATA_SENSITIVE, JSON.stringify(docs.sensitive, null, 1) + "\n", { mode: 0o600 });
   h.root.writeAtomic(INSTANCE_DATA, JSON.stringify(docs.redacted, null, 1) + "\n", { mode: 0o644 });
   ctx.instanceDoc = docs.sensitive;
+  // Modules of an earlier stage (local, before a network datasource) saw no user-data: read it afresh.
+  ctx.cloudConfig = undefined;
   ctx.state.datasource = ds.id;
   ctx.state.instanceId = data.instanceId;
   ctx.state.pending = [];
@@ -286,6 +290,12 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     state: { pending: [], datasource: null, instanceId: null },
     echo: opts.echo ?? null,
   };
+  const hostnameOf = (doc?: JsonObject): string | null => {
+    const v1 = doc?.v1;
+    return isPlainObject(v1) && typeof v1.local_hostname === "string" ? v1.local_hostname : null;
+  };
+  const early = startEarlySyslog(h, loaded.config, cmdline, { kernelLog: fresh, identity: () => ({ instanceId: ctx.state.instanceId, hostname: hostnameOf(ctx.instanceDoc) }) });
+  if (early.problem) record(ctx, stages[0] ?? null, "syslog", early.problem);
   if (fresh) {
     h.root.remove(BOOT_STATE);
     status.v1.warnings.push(...warnings, ...cmdline.warnings);
@@ -318,6 +328,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     writeStatus(h.root, status);
   }
   if (stages.includes("final")) writeResult(h.root, status);
+  await early.syslog?.end();
   return status;
 }
 

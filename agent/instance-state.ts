@@ -61,5 +61,5 @@ export function isDue(root: TargetRoot, paths: Paths, name: string, freq: Module
 /** Marks it run. As in cloud-init, a run that failed is marked too: a failing first-boot action is not retried on every boot. */
 export function markRun(root: TargetRoot, paths: Paths, name: string, freq: ModuleFrequency, when: Date): void {
   const p = semPath(paths, name, freq);
-  if (p !== null) root.writeAtomic(p, `${when.toISOString()}\n`, { mode: 0o644 });
+  if (p !== null) root.writeAtomic(p, `${when.toISOString()}\n`, { mode: 0o644, durable: false });
 }

@@ -5,10 +5,15 @@ import type { Module } from "../agent/types";
 import { bootcmd } from "./bootcmd";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
+import { growpart } from "./growpart";
+import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
 import { powerStateChange } from "./power_state_change";
+import { resizefs } from "./resizefs";
+import { rescue } from "./rescue";
+import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
 import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from "./scripts_user";
 import { setHostname } from "./set_hostname";
@@ -20,6 +25,10 @@ import { usersGroups } from "./users_groups";
 import { writeFiles, writeFilesDeferred } from "./write_files";
 
 export const MODULES: readonly Module[] = [
+  // local (before the network: the disk, then the filesystem on it)
+  growpart,
+  resizefs,
+  rescue,
   // network (cloud-init's "init" stage modules)
   output,
   boothooks,
@@ -28,10 +37,12 @@ export const MODULES: readonly Module[] = [
   setHostname,
   updateHostname,
   updateEtcHosts,
+  rsyslog,
   usersGroups,
   ssh,
   // config
   timezone,
+  grubFallback,
   // final
   packageUpdateUpgradeInstall,
   writeFilesDeferred,
@@ -43,6 +54,8 @@ export const MODULES: readonly Module[] = [
   scriptsUser,
   phoneHome,
   finalMessage,
+  // reaching it means this boot worked, so the next one needs no fallback kernel
+  grubFallbackBootOk,
   powerStateChange,
 ];
 

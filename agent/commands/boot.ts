@@ -4,16 +4,19 @@ import { createHost } from "../host";
 import { acquireLock } from "../lock";
 import { bootState, exitCodeFor } from "../status";
 import { STAGES, type Stage } from "../types";
-import { UsageError } from "./args";
+import { UsageError, type Parsed } from "./args";
 import type { Command, Globals } from "./types";
 
-const LOCK_WAIT_MS = 60_000;
+const LOCK_WAIT_S = 60;
 
-async function runWithLock(g: Globals, stages: Stage[], quiet: boolean): Promise<number> {
+async function runWithLock(g: Globals, stages: Stage[], a: Parsed): Promise<number> {
+  const quiet = a.options.quiet === true;
+  const waitS = a.options["lock-wait"] === undefined ? LOCK_WAIT_S : Number(a.options["lock-wait"]);
+  if (!Number.isFinite(waitS) || waitS < 0) throw new UsageError(`--lock-wait must be a number of seconds, not ${JSON.stringify(a.options["lock-wait"])}`);
   const h = createHost({ root: g.root, consoleLevel: quiet ? "warn" : "info" });
-  const lock = await acquireLock(h, LOCK_WAIT_MS);
+  const lock = await acquireLock(h, waitS * 1000);
   if (!("release" in lock)) {
-    g.err(`sprout: another sprout (pid ${lock.heldBy}) is still running after ${LOCK_WAIT_MS / 1000} s; not starting a second one. Wait for it with \`sprout status --wait\`, or stop it if it is stuck.\n`);
+    g.err(`sprout: another sprout (pid ${lock.heldBy}) is still running after ${waitS} s of waiting; not starting a second one. Wait for it with \`sprout status --wait\`, or stop it if it is stuck.\n`);
     return 1;
   }
   try {
@@ -30,25 +33,28 @@ async function runWithLock(g: Globals, stages: Stage[], quiet: boolean): Promise
   }
 }
 
-const QUIET = { quiet: { type: "boolean" as const, short: "q", help: "print only warnings and errors" } };
+const QUIET = {
+  quiet: { type: "boolean" as const, short: "q", help: "print only warnings and errors" },
+  "lock-wait": { type: "string" as const, help: `how long to wait for another running sprout (default ${LOCK_WAIT_S})`, value: "S" },
+};
 
 export const bootCommand: Command = {
   name: "boot",
   summary: "run all boot stages (local, network, config, final) in one process",
-  usage: "sprout boot [--quiet]",
+  usage: "sprout boot [--quiet] [--lock-wait S]",
   options: QUIET,
   details: "Exit status: 0 clean, 1 a stage could not complete, 2 degraded (something failed, the boot went on).",
-  run: (a, g) => runWithLock(g, [...STAGES], a.options.quiet === true),
+  run: (a, g) => runWithLock(g, [...STAGES], a),
 };
 
 export const initCommand: Command = {
   name: "init",
   summary: "run one boot stage",
-  usage: "sprout init --stage local|network|config|final [--quiet]",
+  usage: "sprout init --stage local|network|config|final [--quiet] [--lock-wait S]",
   options: { stage: { type: "string", help: "the stage to run", value: "local|network|config|final" }, ...QUIET },
   run: (a, g) => {
     const stage = a.options.stage;
     if (typeof stage !== "string" || !(STAGES as readonly string[]).includes(stage)) throw new UsageError(`init needs --stage local|network|config|final${stage ? `, not ${JSON.stringify(stage)}` : ""}`);
-    return runWithLock(g, [stage as Stage], a.options.quiet === true);
+    return runWithLock(g, [stage as Stage], a);
   },
 };

@@ -16,6 +16,12 @@ export interface WriteOptions {
   mode?: number;
   uid?: number;
   gid?: number;
+  /**
+   * fsync the data before the rename (default true). Off for files whose content
+   * does not matter after a crash (semaphores) and, always, for /run, which is
+   * tmpfs and gone at the next boot anyway.
+   */
+  durable?: boolean;
 }
 
 /** Random access to a block device or an image file, for readers that must not read it all. */
@@ -153,10 +159,43 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+export interface SyslogTarget {
+  protocol: "udp" | "tcp";
+  host: string;
+  port: number;
+}
+
+export interface SyslogSenderStats {
+  sent: number;
+  dropped: number;
+  /** The first failure (connection refused, timeout, ...), or null. */
+  error: string | null;
+}
+
+/** Sends formatted syslog messages, in order, best effort: never throws, never blocks. */
+export interface SyslogSender {
+  send(message: string): void;
+  /** Sends what is queued, waiting at most `timeoutMs`, then closes. */
+  close(timeoutMs: number): Promise<SyslogSenderStats>;
+}
+
+export interface KernelLogLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface SyslogIO {
+  connect(target: SyslogTarget): SyslogSender;
+  /** The kernel ring buffer's records (raw /dev/kmsg lines) at a host path, read without blocking. */
+  readKernelLog(hostPath: string, limits: KernelLogLimits): string[];
+}
+
 export interface Host {
   root: TargetRoot;
   run: Runner;
   fetch: Fetcher;
   log: Logger;
   clock: Clock;
+  /** Early remote syslog's sockets; absent in hosts that cannot send (then nothing is sent). */
+  syslog?: SyslogIO;
 }

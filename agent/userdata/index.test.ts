@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { processUserData, typeFromContent } from ".";
 import { parseMime } from "./mime";
 import { renderJinja } from "./jinja";
 
-const MIME = "/work/shared/corpus/cloud-init/mime";
+const MIME = resolve(__dirname, "../../../shared/corpus/cloud-init/mime");
 const corpus = (f: string) => readFileSync(`${MIME}/${f}`);
 const ud = (text: string | Buffer, extra = {}) => processUserData(Buffer.isBuffer(text) ? text : Buffer.from(text), { source: "user-data", ...extra });
 const errors = (r: Awaited<ReturnType<typeof ud>>) => r.problems.filter((p) => !p.warning);

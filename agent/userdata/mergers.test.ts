@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseYaml } from "../yaml";
 import type { JsonObject } from "../types";
 import { mergePart, parseMergeString } from "./mergers";
 
-const DIR = "/work/shared/corpus/cloud-init/merge_sources";
+const DIR = resolve(__dirname, "../../../shared/corpus/cloud-init/merge_sources");
 const load = (f: string) => parseYaml(readFileSync(`${DIR}/${f}`, "utf8")).value as JsonObject;
 
 describe("cloud-init merge_sources corpus", () => {

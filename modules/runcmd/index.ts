@@ -59,8 +59,9 @@ export async function runCommandList(ctx: ModuleContext, name: string, list: unk
   const root = ctx.host.root;
   const scriptPath = `${ctx.paths.instanceDir}/scripts/${name}`;
   const statusPath = `${ctx.paths.instanceDir}/scripts/${name}.status`;
-  root.writeAtomic(scriptPath, script, { mode: 0o700 });
-  root.writeAtomic(statusPath, "", { mode: 0o600 });
+  // Both are rewritten on every run: a crash loses nothing worth an fsync.
+  root.writeAtomic(scriptPath, script, { mode: 0o700, durable: false });
+  root.writeAtomic(statusPath, "", { mode: 0o600, durable: false });
   // fd 9 carries the per-entry statuses, so the commands' own stdout stays theirs.
   const res = await ctx.runUserScript(name, ["/bin/sh", "-c", `exec 9>>"$1"; . "$2"`, name, root.resolve(statusPath), root.resolve(scriptPath)]);
   const seen = new Map<number, number>();

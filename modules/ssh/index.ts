@@ -72,6 +72,9 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     root.writeAtomic(path, value.endsWith("\n") ? value : `${value}\n`, { mode: m[2] === "private" ? 0o600 : 0o644 });
     done.push(path);
   }
+  // Host keys are for sshd: a target without it (a bare tree, a minimal image) gets
+  // none unless ssh_genkeytypes asks for them; key generation is a boot's slowest step.
+  if (cfg.ssh_genkeytypes === undefined && !root.exists("/etc/ssh/sshd_config") && !root.exists("/usr/sbin/sshd")) return;
   const types = Array.isArray(cfg.ssh_genkeytypes) ? cfg.ssh_genkeytypes.map(String) : [...KEY_TYPES];
   for (const type of types) {
     if (!(KEY_TYPES as readonly string[]).includes(type)) {
@@ -136,7 +139,10 @@ export const ssh: Module = {
     const keys = [...new Set([...instanceKeys, ...(Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys.map(String) : [])])];
     const user = defaultUserName(cfg, ctx.host);
     const userExists = readPasswd(ctx.host).some((p) => p.name === user);
-    if (keys.length) {
+    if (keys.length && !ctx.host.root.exists("/etc/passwd")) {
+      // A target with no user database (a bare --root): nobody to give the keys to.
+      done.push("no /etc/passwd in the target: authorized keys not written");
+    } else if (keys.length) {
       if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (is users: without "default"?)`);
       else {
         try {

@@ -76,8 +76,14 @@ export function parsePermissions(v: unknown): number | null {
 export function decodeContent(content: string, encoding: string): Buffer {
   const enc = encoding.toLowerCase();
   const b64 = (s: string) => {
-    const clean = s.replace(/\s+/g, "");
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.length % 4 === 1) throw new Error("content is not valid base64");
+    // Like Python's b64decode (cloud-init): characters outside the alphabet are
+    // dropped, so documented examples with "..." decode; what remains must be whole.
+    const trimmed = s.replace(/\s+/g, "");
+    const clean = trimmed.replace(/[^A-Za-z0-9+/=_-]/g, "");
+    const body = clean.replace(/=+$/, "");
+    if ((trimmed.length > 0 && body.length === 0) || body.includes("=") || body.length % 4 === 1 || (clean.length % 4 !== 0 && clean.includes("="))) {
+      throw new Error("content is not valid base64");
+    }
     return Buffer.from(clean, "base64");
   };
   const gunzip = (b: Buffer) => {

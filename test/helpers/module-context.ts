@@ -3,6 +3,7 @@
 // must never run on the test machine: apt-get, shutdown, user scripts that
 // would write to the machine's own files).
 import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { pathsFor } from "../../agent/instance-state";
 import type { FetchOptions, FetchResponse, Host, RunOptions, RunResult } from "../../agent/host/types";
 import type { CloudConfig, JsonObject, ModuleContext, Stage } from "../../agent/types";
@@ -12,15 +13,27 @@ import type { TempRoot } from "./target";
 
 export const INSTANCE_ID = "iid-test-1";
 
-export function moduleContext(root: TempRoot, opts: { host?: Host; instance?: JsonObject; stage?: Stage } = {}): ModuleContext {
-  const host = opts.host ?? root.host();
+export interface ModuleContextOptions {
+  host?: Host;
+  /** The whole instance-data document; by default built from v1 and metaData. */
+  instance?: JsonObject;
+  /** Keys merged over the default v1 (instance_id, local_hostname "testhost", public_ssh_keys []). */
+  v1?: JsonObject;
+  metaData?: JsonObject;
+  stage?: Stage;
+}
+
+/** On a temp root (or a Host you made), at a stage given in the options or alone. */
+export function moduleContext(target: TempRoot | Host, options: ModuleContextOptions | Stage = {}): ModuleContext {
+  const opts: ModuleContextOptions = typeof options === "string" ? { stage: options } : options;
+  const host = opts.host ?? ("cleanup" in target ? target.host() : target);
   const paths = pathsFor(INSTANCE_ID);
   const stage = opts.stage ?? "final";
   const settings = { scriptTimeoutMs: 30_000, scriptLogCap: 64 * 1024 };
   return {
     host,
     stage,
-    instance: opts.instance ?? { v1: { instance_id: INSTANCE_ID, local_hostname: "testhost", public_ssh_keys: [] }, ds: { meta_data: {} } },
+    instance: opts.instance ?? { v1: { instance_id: INSTANCE_ID, local_hostname: "testhost", public_ssh_keys: [], ...opts.v1 }, ds: { meta_data: opts.metaData ?? {} } },
     instanceId: INSTANCE_ID,
     paths,
     settings,
@@ -58,7 +71,8 @@ export function recordingHost(base: Host, answer: { run?: (argv: string[]) => Pa
   return rec;
 }
 
-const DOCS = "/work/shared/corpus/cloud-init/module-docs";
+// shared/ sits beside the repository (in CI too): reach it relative to this file.
+const DOCS = resolve(__dirname, "../../../shared/corpus/cloud-init/module-docs");
 
 /** The module-docs examples of a cloud-init module (e.g. "cc_ssh"): file name, text and parsed cloud-config. */
 export function docExamples(ccName: string): Array<{ file: string; text: string; config: CloudConfig }> {

@@ -1,0 +1,158 @@
+import { readFileSync, statSync, existsSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { tempRoot, type TempRoot } from "../test/helpers/target";
+import { runStages } from "./boot";
+import { bootState, exitCodeFor } from "./status";
+import { STAGES } from "./types";
+
+const roots: TempRoot[] = [];
+afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
+
+function machine(files: Record<string, string | Uint8Array> = {}): TempRoot {
+  const r = tempRoot({ "/proc/cmdline": "root=/dev/vda1 ro quiet\n", "/etc/hosts": "127.0.0.1 localhost\n", ...files });
+  roots.push(r);
+  return r;
+}
+
+function seed(r: TempRoot, iid: string, userData: string): void {
+  r.write("/var/lib/cloud/seed/nocloud/meta-data", `instance-id: ${iid}\nlocal-hostname: web1\n`);
+  r.write("/var/lib/cloud/seed/nocloud/user-data", userData);
+}
+
+const read = (r: TempRoot, p: string) => readFileSync(join(r.dir, p), "utf8");
+const boot = (r: TempRoot) => runStages(r.host(), [...STAGES]);
+
+const USER_DATA = `#cloud-config
+write_files:
+  - path: /etc/app.conf
+    content: "port=80\\n"
+runcmd:
+  - echo ran >> /tmp-runcmd-count
+`;
+
+describe("the stage engine", () => {
+  it("boots a NoCloud seed: hostname, files, instance data, status", async () => {
+    const r = machine();
+    seed(r, "iid-one", USER_DATA.replace("/tmp-runcmd-count", "\"$SPROUT_TEST_ROOT/runcount\""));
+    process.env.SPROUT_TEST_ROOT = r.dir;
+    const st = await boot(r);
+    expect(st.v1.errors).toEqual([]);
+    expect(exitCodeFor(bootState(st))).toBe(0);
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
+    expect(read(r, "/etc/hosts")).toContain("127.0.1.1 web1");
+    expect(read(r, "/etc/app.conf")).toBe("port=80\n");
+    expect(read(r, "/runcount")).toBe("ran\n");
+    const pub = JSON.parse(read(r, "/run/sprout/instance-data.json"));
+    expect(pub.v1).toMatchObject({ instance_id: "iid-one", local_hostname: "web1", datasource: "NoCloud", platform: "nocloud" });
+    expect(statSync(join(r.dir, "/run/sprout/instance-data.json")).mode & 0o777).toBe(0o644);
+    expect(statSync(join(r.dir, "/run/sprout/instance-data-sensitive.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(r.dir, "/var/lib/sprout/instance/user-data.txt")).mode & 0o777).toBe(0o600);
+    expect(readlinkSync(join(r.dir, "/var/lib/sprout/instance"))).toBe("instances/iid-one");
+    const status = JSON.parse(read(r, "/run/sprout/status.json"));
+    expect(status.v1.done).toBe(true);
+    expect(JSON.parse(read(r, "/run/sprout/result.json")).v1.status).toBe("done");
+    const log = read(r, "/var/log/sprout.log").trim().split("\n").map((l) => JSON.parse(l));
+    expect(log.some((l) => l.evt === "finish" && l.name === "final/runcmd")).toBe(true);
+  });
+
+  it("does not re-run per-instance modules on a second boot of the same instance, and does for a new one", async () => {
+    const r = machine();
+    seed(r, "iid-a", USER_DATA.replace("/tmp-runcmd-count", "\"$SPROUT_TEST_ROOT/runcount\""));
+    process.env.SPROUT_TEST_ROOT = r.dir;
+    await boot(r);
+    writeFileSync(join(r.dir, "etc/app.conf"), "edited by a person\n");
+    const second = await boot(r);
+    expect(read(r, "/runcount")).toBe("ran\n");
+    expect(read(r, "/etc/app.conf")).toBe("edited by a person\n");
+    expect(second.v1.stages.network.modules.find((m) => m.id === "write_files")?.status).toBe("not-due");
+    expect(second.v1.stages.final.modules.find((m) => m.id === "final_message")?.status).toBe("changed");
+    seed(r, "iid-b", USER_DATA.replace("/tmp-runcmd-count", "\"$SPROUT_TEST_ROOT/runcount\""));
+    await boot(r);
+    expect(read(r, "/runcount")).toBe("ran\nran\n");
+    expect(read(r, "/etc/app.conf")).toBe("port=80\n");
+    expect(read(r, "/var/lib/sprout/data/previous-instance-id")).toBe("iid-a\n");
+  });
+
+  it("records a failing module with its cause, runs the next one, and ends degraded", async () => {
+    const r = machine();
+    seed(r, "iid-f", "#cloud-config\nwrite_files:\n  - path: /etc/bad\n    content: '!!!notbase64'\n    encoding: b64\n  - path: /etc/good\n    content: ok\nruncmd: 5\n");
+    const st = await boot(r);
+    expect(exitCodeFor(bootState(st))).toBe(2);
+    expect(read(r, "/etc/good")).toBe("ok");
+    expect(existsSync(join(r.dir, "etc/bad"))).toBe(false);
+    const msgs = st.v1.errors.map((e) => e.message).join("\n");
+    expect(msgs).toMatch(/write_files\[0\] \(\/etc\/bad\): content is not valid base64/);
+    expect(msgs).toMatch(/runcmd must be a list/);
+    expect(st.v1.stages.final.modules.find((m) => m.id === "final_message")?.status).toBe("changed");
+  });
+
+  it("names a config.d file with a YAML error and its line, skips it, and applies the others", async () => {
+    const r = machine({
+      "/etc/sprout/config.d/10-broken.yaml": "final_message: ok\nbad: : x\n",
+      "/etc/sprout/config.d/20-good.yaml": "final_message: from config.d $INSTANCE_ID\n",
+    });
+    seed(r, "iid-cfg", "#cloud-config\n{}\n");
+    const st = await boot(r);
+    const e = st.v1.errors.find((x) => x.source === "config")!;
+    expect(e.file).toBe("/etc/sprout/config.d/10-broken.yaml");
+    expect(e.line).toBe(2);
+    expect(e.message).toMatch(/skipped this file/);
+    expect(read(r, "/var/log/sprout.log")).toContain("from config.d iid-cfg");
+  });
+
+  it("keeps an instance-id with / and .. inside the state directory", async () => {
+    const r = machine();
+    seed(r, '"../../../../etc/evil"', "#cloud-config\n{}\n");
+    const st = await boot(r);
+    expect(st.v1.instance_id).toBe("../../../../etc/evil");
+    expect(existsSync(join(r.dir, "etc/evil"))).toBe(false);
+    expect(readlinkSync(join(r.dir, "/var/lib/sprout/instance"))).toBe("instances/.._.._.._.._etc_evil".replace(/^instances\/\./, "instances/_"));
+    expect(st.v1.warnings.join("\n")).toMatch(/not a safe directory name/);
+    const r2 = machine();
+    seed(r2, "..", "");
+    await boot(r2);
+    expect(readlinkSync(join(r2.dir, "/var/lib/sprout/instance"))).toBe("instances/___");
+  });
+
+  it("boots without /proc/cmdline and says so", async () => {
+    const r = tempRoot({ "/var/lib/cloud/seed/nocloud/meta-data": "instance-id: x\n" });
+    roots.push(r);
+    const st = await boot(r);
+    expect(st.v1.warnings).toContain("no /proc/cmdline: read no kernel arguments");
+    expect(exitCodeFor(bootState(st))).toBe(0);
+  });
+
+  it("falls back to None when the seed is broken, and reports the datasource error", async () => {
+    const r = machine({ "/var/lib/cloud/seed/nocloud/meta-data": Buffer.from([0xff, 0xfe, 0x00]) });
+    const st = await boot(r);
+    expect(st.v1.datasource).toBe("None");
+    expect(st.v1.errors[0]!.source).toBe("datasource:NoCloud");
+    expect(st.v1.errors[0]!.message).toMatch(/not UTF-8/);
+    expect(exitCodeFor(bootState(st))).toBe(2);
+  });
+
+  it("reports a user-data YAML error with line and column and still runs the modules", async () => {
+    const r = machine();
+    seed(r, "iid-y", "#cloud-config\nruncmd:\n  - echo a\n bad-indent: [\n");
+    const st = await boot(r);
+    const e = st.v1.errors.find((x) => x.source === "user-data")!;
+    expect(e.line).toBeGreaterThan(1);
+    expect(e.col).toBeGreaterThan(0);
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
+    expect(st.v1.done).toBe(true);
+  });
+
+  it("runs the stages one at a time from separate processes' state", async () => {
+    const r = machine();
+    seed(r, "iid-split", "#cloud-config\nwrite_files:\n  - path: /etc/split\n    content: s\n");
+    await runStages(r.host(), ["local"]);
+    let st = JSON.parse(read(r, "/run/sprout/status.json"));
+    expect(st.v1.done).toBe(false);
+    for (const s of ["network", "config", "final"] as const) st = await runStages(r.host(), [s]);
+    expect(st.v1.done).toBe(true);
+    expect(st.v1.datasource).toBe("NoCloud");
+    expect(read(r, "/etc/split")).toBe("s");
+    expect(Object.values(st.v1.stages).every((s: unknown) => (s as { end: string | null }).end !== null)).toBe(true);
+  });
+});

@@ -1,0 +1,125 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FetchError } from "../errors";
+import { systemClock } from "./clock";
+import { BoundedFetcher } from "./fetcher";
+import { FsTargetRoot } from "./target-root";
+
+let server: Server;
+let base = "";
+let flaky = 0;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = req.url ?? "";
+    if (url === "/ok") res.end("hello");
+    else if (url === "/redirect") {
+      res.writeHead(302, { location: "/ok" });
+      res.end();
+    } else if (url === "/loop") {
+      res.writeHead(302, { location: "/loop" });
+      res.end();
+    } else if (url === "/hang") {
+      // never answers
+    } else if (url === "/stall") {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial");
+    } else if (url === "/cut") {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial", () => res.socket?.destroy());
+    } else if (url === "/big") res.end(Buffer.alloc(200_000));
+    else if (url === "/flaky") {
+      flaky++;
+      res.writeHead(flaky < 3 ? 503 : 200);
+      res.end(flaky < 3 ? "busy" : "finally");
+    } else if (url === "/500") {
+      res.writeHead(500);
+      res.end("broken");
+    } else {
+      res.writeHead(404);
+      res.end("nope");
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const root = new FsTargetRoot(mkdtempSync(join(tmpdir(), "sprout-fetch-")));
+const f = new BoundedFetcher(root, systemClock);
+
+async function failure(p: Promise<unknown>): Promise<FetchError> {
+  const e = await p.then(() => null, (err: unknown) => err);
+  expect(e).toBeInstanceOf(FetchError);
+  return e as FetchError;
+}
+
+describe("BoundedFetcher", () => {
+  it("fetches a body and follows redirects", async () => {
+    expect((await f.fetch(`${base}/ok`, { timeoutMs: 2000 })).body.toString()).toBe("hello");
+    const r = await f.fetch(`${base}/redirect`, { timeoutMs: 2000 });
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe("hello");
+  });
+
+  it("returns 404 as an answer, not an error", async () => {
+    expect((await f.fetch(`${base}/missing`, { timeoutMs: 2000, retries: 3 })).status).toBe(404);
+  });
+
+  it("bounds a request that never answers", async () => {
+    expect((await failure(f.fetch(`${base}/hang`, { timeoutMs: 200 }))).kind).toBe("timeout");
+  });
+
+  it("bounds a body that stalls half way", async () => {
+    expect((await failure(f.fetch(`${base}/stall`, { timeoutMs: 300 }))).kind).toBe("timeout");
+  });
+
+  it("reports a body cut short", async () => {
+    expect(["truncated", "connect"]).toContain((await failure(f.fetch(`${base}/cut`, { timeoutMs: 2000 }))).kind);
+  });
+
+  it("stops retrying at the overall deadline", async () => {
+    const start = performance.now();
+    const e = await failure(f.fetch(`${base}/hang`, { timeoutMs: 10_000, retries: 100, deadline: performance.now() + 400 }));
+    expect(e.kind).toBe("deadline");
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it("retries 5xx answers a bounded number of times", async () => {
+    const r = await f.fetch(`${base}/flaky`, { timeoutMs: 2000, retries: 3, retryDelayMs: 10 });
+    expect(r.body.toString()).toBe("finally");
+    const r2 = await f.fetch(`${base}/500`, { timeoutMs: 2000, retries: 1, retryDelayMs: 10 });
+    expect(r2.status).toBe(500);
+  });
+
+  it("refuses a body larger than the limit", async () => {
+    expect((await failure(f.fetch(`${base}/big`, { timeoutMs: 2000, maxBytes: 1000 }))).kind).toBe("too-large");
+  });
+
+  it("refuses redirect loops and unknown schemes", async () => {
+    expect((await failure(f.fetch(`${base}/loop`, { timeoutMs: 2000 }))).kind).toBe("redirect");
+    expect((await failure(f.fetch("ftp://127.0.0.1/x", { timeoutMs: 2000 }))).kind).toBe("scheme");
+    expect((await failure(f.fetch("not a url", { timeoutMs: 2000 }))).kind).toBe("scheme");
+  });
+
+  it("reports a refused connection", async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as AddressInfo).port;
+    s.close();
+    expect((await failure(f.fetch(`http://127.0.0.1:${port}/`, { timeoutMs: 2000 }))).kind).toBe("connect");
+  });
+
+  it("reads file:// URLs under the target root", async () => {
+    mkdirSync(join(root.dir, "seed"), { recursive: true });
+    writeFileSync(join(root.dir, "seed/meta-data"), "instance-id: x\n");
+    expect((await f.fetch("file:///seed/meta-data", { timeoutMs: 100 })).body.toString()).toBe("instance-id: x\n");
+    expect((await f.fetch("file:///seed/none", { timeoutMs: 100 })).status).toBe(404);
+  });
+});

@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { moduleContext } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { updateHostname } from "../update_hostname";
+import { hostsWithLoopbackName, setHostname } from ".";
+
+const roots: TempRoot[] = [];
+afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
+function root(files: Record<string, string> = {}): TempRoot {
+  const r = tempRoot({ "/etc/hosts": "127.0.0.1 localhost\n::1 localhost ip6-localhost\n", ...files });
+  roots.push(r);
+  return r;
+}
+const read = (r: TempRoot, p: string) => readFileSync(join(r.dir, p), "utf8");
+
+describe("set_hostname", () => {
+  it("uses meta-data local-hostname when cloud-config names none", async () => {
+    const r = root();
+    const res = await setHostname.run({}, moduleContext(r, { v1: { local_hostname: "web1" } }));
+    expect(res.status).toBe("changed");
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
+    expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.1.1 web1\n");
+  });
+
+  it("prefers cloud-config fqdn and hostname (cloud-init's documented example)", async () => {
+    const r = root();
+    await setHostname.run({ hostname: "myhost", fqdn: "myhost.example.com" }, moduleContext(r, { v1: { local_hostname: "ignored" } }));
+    expect(read(r, "/etc/hostname")).toBe("myhost\n");
+    expect(read(r, "/etc/hosts")).toContain("127.0.1.1 myhost.example.com myhost");
+    await setHostname.run({ fqdn: "a.example.org", prefer_fqdn_over_hostname: true }, moduleContext(r, { v1: { local_hostname: null } }));
+    expect(read(r, "/etc/hostname")).toBe("a.example.org\n");
+  });
+
+  it("replaces only the 127.0.1.1 line and keeps the rest of /etc/hosts", () => {
+    const hosts = "# mine\n127.0.0.1 localhost\n127.0.1.1 old old.example\n10.0.0.5 db\n";
+    expect(hostsWithLoopbackName(hosts, { short: "new", fqdn: "new", written: "new", source: "" })).toBe("# mine\n127.0.0.1 localhost\n127.0.1.1 new\n10.0.0.5 db\n");
+  });
+
+  it("skips with preserve_hostname or without a name, and refuses an invalid name", async () => {
+    const r = root({ "/etc/hostname": "keep\n" });
+    expect((await setHostname.run({ preserve_hostname: true, hostname: "x" }, moduleContext(r))).status).toBe("skipped");
+    expect((await setHostname.run({}, moduleContext(r, { v1: { local_hostname: null } }))).status).toBe("skipped");
+    await expect(setHostname.run({ hostname: "bad_name!" }, moduleContext(r))).rejects.toThrow(/not a valid host name/);
+    expect(read(r, "/etc/hostname")).toBe("keep\n");
+  });
+
+  it("does not create /etc/hostname when create_hostname_file is false", async () => {
+    const r = root();
+    await setHostname.run({ hostname: "h", create_hostname_file: false }, moduleContext(r));
+    expect(() => read(r, "/etc/hostname")).toThrow();
+  });
+});
+
+describe("update_hostname", () => {
+  it("follows meta-data on later boots but leaves a hand-made change alone", async () => {
+    const r = root();
+    await setHostname.run({}, moduleContext(r, { v1: { local_hostname: "first" } }));
+    await updateHostname.run({}, moduleContext(r, { v1: { local_hostname: "second" } }));
+    expect(read(r, "/etc/hostname")).toBe("second\n");
+    writeFileSync(join(r.dir, "etc/hostname"), "byhand\n");
+    const res = await updateHostname.run({}, moduleContext(r, { v1: { local_hostname: "third" } }));
+    expect(res.detail).toMatch(/changed by hand/);
+    expect(read(r, "/etc/hostname")).toBe("byhand\n");
+  });
+});

@@ -1,0 +1,136 @@
+// The CLI as a person meets it: the built bundle, run with --root on a temp machine.
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { BUNDLE, sprout } from "./helpers/cli";
+import { tempRoot, type TempRoot } from "./helpers/target";
+
+const roots: TempRoot[] = [];
+afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
+
+function seeded(userData = "#cloud-config\nfinal_message: done $INSTANCE_ID\n"): TempRoot {
+  const r = tempRoot({
+    "/proc/cmdline": "root=/dev/vda1\n",
+    "/var/lib/cloud/seed/nocloud/meta-data": "instance-id: iid-cli\nlocal-hostname: clihost\npublic-keys: [ssh-ed25519 AAAAC3 me@laptop]\n",
+    "/var/lib/cloud/seed/nocloud/user-data": userData,
+  });
+  roots.push(r);
+  return r;
+}
+
+describe("sprout CLI", () => {
+  it("prints its version and help", () => {
+    expect(sprout(["--version"]).stdout).toMatch(/^sprout \d+\.\d+\.\d+/);
+    const help = sprout(["--help"]);
+    expect(help.code).toBe(0);
+    for (const c of ["boot", "init", "status", "query", "analyze", "clean"]) expect(help.stdout).toContain(c);
+    expect(sprout(["status", "--help"]).stdout).toContain("--wait");
+  });
+
+  it("rejects unknown commands and options with exit 2 and a hint", () => {
+    const a = sprout(["bot"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/unknown command "bot" \(did you mean boot\?\)/);
+    const b = sprout(["status", "--frobnicate"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/unknown option --frobnicate/);
+    expect(sprout(["init"]).code).toBe(2);
+    expect(sprout(["init", "--stage", "late"]).stderr).toMatch(/not "late"/);
+    expect(sprout([]).code).toBe(2);
+  });
+
+  it("boots, then status, query, analyze describe that boot", () => {
+    const r = seeded();
+    const b = sprout(["--root", r.dir, "boot"]);
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain("done iid-cli");
+    const s = sprout(["--root", r.dir, "status"]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/status: done\ndatasource: NoCloud\ninstance-id: iid-cli/);
+    const js = JSON.parse(sprout(["--root", r.dir, "status", "--format", "json"]).stdout);
+    expect(js.status).toBe("done");
+    expect(sprout(["--root", r.dir, "query", "v1.instance_id"]).stdout).toBe("iid-cli\n");
+    expect(sprout(["--root", r.dir, "query", "ds.meta_data.local-hostname"]).stdout).toBe("clihost\n");
+    expect(sprout(["--root", r.dir, "query", "ds.meta_data.local_hostname"]).stdout).toBe("clihost\n");
+    expect(JSON.parse(sprout(["--root", r.dir, "query", "v1.public_ssh_keys"]).stdout)).toEqual(["ssh-ed25519 AAAAC3 me@laptop"]);
+    expect(JSON.parse(sprout(["--root", r.dir, "query", "--all"]).stdout).v1.datasource).toBe("NoCloud");
+    expect(sprout(["--root", r.dir, "query", "userdata"]).stdout).toContain("final_message");
+    const missing = sprout(["--root", r.dir, "query", "v1.nope"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--list-keys/);
+    const show = sprout(["--root", r.dir, "analyze", "show"]);
+    expect(show.stdout).toMatch(/stage local: [\d.]+s \(ok\)/);
+    expect(show.stdout).toMatch(/final_message \(changed\)/);
+    const blame = JSON.parse(sprout(["--root", r.dir, "analyze", "blame", "--format", "json"]).stdout);
+    expect(blame.map((x: { module: string }) => x.module)).toContain("set_hostname");
+  });
+
+  it("exits 2 when degraded and 1 when a stage could not complete", () => {
+    const r = seeded("#cloud-config\nruncmd:\n  - exit 4\n");
+    expect(sprout(["--root", r.dir, "boot"]).code).toBe(2);
+    const s = sprout(["--root", r.dir, "status"]);
+    expect(s.code).toBe(2);
+    expect(s.stdout).toMatch(/status: degraded/);
+    expect(s.stdout).toMatch(/runcmd/);
+    const st = JSON.parse(readFileSync(join(r.dir, "run/sprout/status.json"), "utf8"));
+    st.v1.stages.config.fatal = "simulated";
+    writeFileSync(join(r.dir, "run/sprout/status.json"), JSON.stringify(st));
+    expect(sprout(["--root", r.dir, "status"]).code).toBe(1);
+  });
+
+  it("status --wait returns when the boot finishes and never waits past its timeout", async () => {
+    const r = seeded();
+    mkdirSync(join(r.dir, "run/sprout"), { recursive: true });
+    writeFileSync(join(r.dir, "run/sprout/status.json"), JSON.stringify({ v1: { done: false, stage: "local", errors: [], warnings: [], stages: { local: { start: "x", end: null, fatal: null, modules: [] }, network: {}, config: {}, final: {} } } }));
+    const t0 = Date.now();
+    const w = sprout(["--root", r.dir, "status", "--wait", "--timeout", "1"]);
+    expect(w.code).toBe(1);
+    expect(w.stdout).toMatch(/had not finished after 1 s/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const waiter = spawn(process.execPath, [BUNDLE, "--root", r.dir, "status", "--wait", "--timeout", "60"]);
+    const exit = new Promise<number | null>((res) => waiter.on("exit", (c) => res(c)));
+    sprout(["--root", r.dir, "boot"]);
+    expect(await exit).toBe(0);
+  });
+
+  it("a second sprout waits for the lock, gives up with a message, and takes over a stale one", async () => {
+    const r = seeded();
+    const holder = spawn("sleep", ["30"]);
+    mkdirSync(join(r.dir, "run/sprout"), { recursive: true });
+    writeFileSync(join(r.dir, "run/sprout/sprout.lock"), `${holder.pid}\n`);
+    const second = sprout(["--root", r.dir, "boot", "--lock-wait", "1"]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`another sprout \\(pid ${holder.pid}\\) is still running`));
+    holder.kill("SIGKILL");
+    await new Promise((res) => holder.on("exit", res));
+    const third = sprout(["--root", r.dir, "boot", "--lock-wait", "5"]);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toMatch(/stale lock/);
+  });
+
+  it("clean forgets the instance so the next boot is a first boot", () => {
+    const r = seeded("#cloud-config\nruncmd:\n  - echo x >> \"$COUNT\"\n");
+    const env = { COUNT: join(r.dir, "count") };
+    sprout(["--root", r.dir, "boot"], { env });
+    sprout(["--root", r.dir, "boot"], { env });
+    expect(readFileSync(join(r.dir, "count"), "utf8")).toBe("x\n");
+    const c = sprout(["--root", r.dir, "clean", "--logs"]);
+    expect(c.stdout).toMatch(/removed: .*\/var\/lib\/sprout.*\/var\/log\/sprout.log/);
+    sprout(["--root", r.dir, "boot"], { env });
+    expect(readFileSync(join(r.dir, "count"), "utf8")).toBe("x\nx\n");
+    expect(sprout(["--root", r.dir, "clean", "--seed"]).stdout).toContain("/var/lib/cloud/seed");
+  });
+
+  it("hides sensitive instance data from users other than root", (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip();
+    const r = seeded();
+    sprout(["--root", r.dir, "boot"]);
+    chmodSync(r.dir, 0o755);
+    const asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+    const q = sprout(["--root", r.dir, "query", "userdata"], { prefix: asNobody });
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(/only shown to root/);
+    expect(sprout(["--root", r.dir, "query", "v1.instance_id"], { prefix: asNobody }).stdout).toBe("iid-cli\n");
+  });
+});
