@@ -7,7 +7,7 @@ import { MODULES } from "../../modules";
 import { cloudConfigSchema, renderModuleDocs, undocumentedKeys } from ".";
 import { didYouMean, validateCloudConfig } from "./validate";
 
-const DOCS = "/work/shared/corpus/cloud-init/module-docs";
+const DOCS = join(__dirname, "../../../shared/corpus/cloud-init/module-docs");
 // The cloud-init modules issue 4 covers; growpart, resizefs and rsyslog belong to other modules.
 const COVERED = ["cc_bootcmd", "cc_final_message", "cc_package_update_upgrade_install", "cc_phone_home", "cc_power_state_change", "cc_runcmd", "cc_set_hostname", "cc_ssh", "cc_timezone", "cc_update_etc_hosts", "cc_update_hostname", "cc_users_groups", "cc_write_files"];
 const errorsOf = (text: string) => validateCloudConfig(text, { file: "t.yaml", requireHeader: true }).filter((p) => p.severity === "error");
@@ -15,6 +15,11 @@ const errorsOf = (text: string) => validateCloudConfig(text, { file: "t.yaml", r
 describe("the schema, from the modules' own schemas", () => {
   it("every key of every module has a description and an example", () => {
     expect(undocumentedKeys()).toEqual([]);
+  });
+  it("is a valid JSON Schema (sprout schema skips this check at run time, for speed)", async () => {
+    const Ajv = (await import("ajv")).default;
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(cloudConfigSchema()), JSON.stringify(ajv.errors)).toBe(true);
   });
   it("holds every module's keys", () => {
     const props = cloudConfigSchema().properties as Record<string, unknown>;
