@@ -29,7 +29,6 @@ describe("scripts_user and the scripts directories", () => {
     root.write(`${dir}/20-nointerp`, "echo hi\n", 0o755);
     root.write(`${dir}/30-missing`, "#!/usr/bin/no-such-interpreter\necho\n", 0o755);
     root.write(`${dir}/40-ok`, "#!/bin/sh\necho fine\n", 0o755);
-    expect(scriptsPerBoot.id).toBe("scripts_per_boot");
     const res = await scriptsPerBoot.run({}, moduleContext(root));
     expect(res.errors).toHaveLength(3);
     expect(res.errors![0]).toMatch(/10-noexec is not executable; make it so with chmod \+x/);
@@ -50,19 +49,32 @@ describe("scripts_user and the scripts directories", () => {
     expect(log.length).toBeLessThan(70_000);
     expect(log).toMatch(/END noisy exit=0/);
   });
-  it("scripts_vendor, scripts_per_once and scripts_per_instance run their own directories", async () => {
-    root = tempRoot();
-    root.write("/var/lib/sprout/instances/iid-test-1/scripts/vendor-data/v.sh", "#!/bin/sh\necho vendor\n", 0o700);
-    root.write("/var/lib/sprout/scripts/per-once/o.sh", "#!/bin/sh\necho once\n", 0o755);
-    root.write("/var/lib/sprout/scripts/per-instance/i.sh", "#!/bin/sh\necho instance\n", 0o755);
-    const ctx = moduleContext(root);
-    expect([scriptsVendor.id, scriptsPerOnce.id, scriptsPerInstance.id]).toEqual(["scripts_vendor", "scripts_per_once", "scripts_per_instance"]);
-    expect([scriptsVendor.frequency, scriptsPerOnce.frequency, scriptsPerInstance.frequency]).toEqual(["per-instance", "once", "per-instance"]);
-    for (const m of [scriptsVendor, scriptsPerOnce, scriptsPerInstance]) expect((await m.run({}, ctx)).errors).toEqual([]);
-    expect(root.host().root.readText(LOG)).toMatch(/BEGIN v\.sh[^\n]*\nvendor\n[\s\S]*BEGIN o\.sh[^\n]*\nonce\n[\s\S]*BEGIN i\.sh[^\n]*\ninstance\n/);
-  });
   it("nothing to run is skipped", async () => {
     root = tempRoot();
     expect((await scriptsUser.run({}, moduleContext(root))).status).toBe("skipped");
   });
+});
+
+describe("scripts_vendor, scripts_per_once, scripts_per_boot, scripts_per_instance", () => {
+  const cases = [
+    { mod: scriptsVendor, id: "scripts_vendor", dir: "/var/lib/sprout/instances/iid-test-1/scripts/vendor-data", freq: "per-instance" },
+    { mod: scriptsPerOnce, id: "scripts_per_once", dir: "/var/lib/sprout/scripts/per-once", freq: "once" },
+    { mod: scriptsPerBoot, id: "scripts_per_boot", dir: "/var/lib/sprout/scripts/per-boot", freq: "always" },
+    { mod: scriptsPerInstance, id: "scripts_per_instance", dir: "/var/lib/sprout/scripts/per-instance", freq: "per-instance" },
+  ];
+  for (const c of cases) {
+    it(`${c.id} runs the scripts in its directory (${c.freq}), in name order`, async () => {
+      root = tempRoot();
+      root.write(`${c.dir}/20-second`, "#!/bin/sh\necho second\n", 0o755);
+      root.write(`${c.dir}/10-first`, "#!/bin/sh\necho first\n", 0o755);
+      expect(c.mod.id).toBe(c.id);
+      expect(c.mod.frequency).toBe(c.freq);
+      const res = await c.mod.run({}, moduleContext(root));
+      expect(res.errors ?? []).toEqual([]);
+      const log = root.host().root.readText(LOG);
+      expect(log.indexOf("BEGIN 10-first")).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf("BEGIN 10-first")).toBeLessThan(log.indexOf("BEGIN 20-second"));
+      expect(log).toContain("first\n");
+    });
+  }
 });
