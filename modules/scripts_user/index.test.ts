@@ -29,7 +29,6 @@ describe("scripts_user and the scripts directories", () => {
     root.write(`${dir}/20-nointerp`, "echo hi\n", 0o755);
     root.write(`${dir}/30-missing`, "#!/usr/bin/no-such-interpreter\necho\n", 0o755);
     root.write(`${dir}/40-ok`, "#!/bin/sh\necho fine\n", 0o755);
-    expect(scriptsPerBoot.id).toBe("scripts_per_boot");
     const res = await scriptsPerBoot.run({}, moduleContext(root));
     expect(res.errors).toHaveLength(3);
     expect(res.errors![0]).toMatch(/10-noexec is not executable; make it so with chmod \+x/);
@@ -49,17 +48,6 @@ describe("scripts_user and the scripts directories", () => {
     expect(log).toMatch(/noisy printed more than 65536 bytes; \d+ bytes were not logged/);
     expect(log.length).toBeLessThan(70_000);
     expect(log).toMatch(/END noisy exit=0/);
-  });
-  it("scripts_vendor, scripts_per_once and scripts_per_instance run their own directories", async () => {
-    root = tempRoot();
-    root.write("/var/lib/sprout/instances/iid-test-1/scripts/vendor-data/v.sh", "#!/bin/sh\necho vendor\n", 0o700);
-    root.write("/var/lib/sprout/scripts/per-once/o.sh", "#!/bin/sh\necho once\n", 0o755);
-    root.write("/var/lib/sprout/scripts/per-instance/i.sh", "#!/bin/sh\necho instance\n", 0o755);
-    const ctx = moduleContext(root);
-    expect([scriptsVendor.id, scriptsPerOnce.id, scriptsPerInstance.id]).toEqual(["scripts_vendor", "scripts_per_once", "scripts_per_instance"]);
-    expect([scriptsVendor.frequency, scriptsPerOnce.frequency, scriptsPerInstance.frequency]).toEqual(["per-instance", "once", "per-instance"]);
-    for (const m of [scriptsVendor, scriptsPerOnce, scriptsPerInstance]) expect((await m.run({}, ctx)).errors).toEqual([]);
-    expect(root.host().root.readText(LOG)).toMatch(/BEGIN v\.sh[^\n]*\nvendor\n[\s\S]*BEGIN o\.sh[^\n]*\nonce\n[\s\S]*BEGIN i\.sh[^\n]*\ninstance\n/);
   });
   it("nothing to run is skipped", async () => {
     root = tempRoot();
