@@ -12,6 +12,7 @@ import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./i
 import { deepMerge, isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
+import type { StageGates } from "./stage-gates";
 import { runUserScript } from "./user-scripts";
 import { processUserData, type ProcessedUserData } from "./userdata";
 
@@ -253,6 +254,8 @@ const STAGE_BODIES: Record<Stage, (ctx: BootContext) => Promise<void>> = {
 
 export interface RunStagesOptions {
   echo?: ((text: string) => void) | null;
+  /** Synchronises the stages with systemd's ordering points (agent/stage-gates.ts). */
+  gates?: StageGates;
 }
 
 /** Runs the given stages in order. Never throws: what goes wrong is in the returned status. */
@@ -287,6 +290,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
   } else loadState(ctx);
   for (const w of fresh ? status.v1.warnings : []) h.log.warn(w);
   for (const stage of stages) {
+    await opts.gates?.beforeStage(stage, ctx.state.pending.length > 0 || !ctx.state.instanceId);
     const rec = status.v1.stages[stage];
     rec.start = h.clock.now().toISOString();
     rec.end = null;
@@ -310,6 +314,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     status.v1.stage = null;
     if (stage === "final") status.v1.done = true;
     writeStatus(h.root, status);
+    opts.gates?.afterStage(stage);
   }
   if (stages.includes("final")) writeResult(h.root, status);
   return status;
