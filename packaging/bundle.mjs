@@ -4,10 +4,22 @@
 import { build } from "esbuild";
 import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 
+// pino's transports are never used (the logger gets sprout's own stream): keep
+// thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
+const stub = new URL("./bundle-stubs/unused.cjs", import.meta.url).pathname;
+const stubPinoTransports = {
+  name: "stub-pino-transports",
+  setup(b) {
+    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads|node:worker_threads|\.\/transport)$/ }, (args) =>
+      /node_modules\/pino\//.test(args.importer) ? { path: stub } : undefined,
+    );
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-await build({
+const result = await build({
   entryPoints: [new URL("../agent/cli.ts", import.meta.url).pathname],
-  outfile: new URL("../dist/sprout.js", import.meta.url).pathname,
+  write: false,
   bundle: true,
   platform: "node",
   target: "node18",
@@ -15,10 +27,17 @@ await build({
   minify: true,
   keepNames: false,
   legalComments: "none",
-  banner: { js: "#!/usr/bin/env node" },
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
+  plugins: [stubPinoTransports],
 });
+// The program goes inside the code-cache loader as one string literal; see the loader's comment.
+// esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
+// vm.Script cannot run import(), and require() is just as lazy for a built-in.
+const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
+if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
+const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8").replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
+writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
 writeFileSync(new URL("../dist/package.json", import.meta.url), '{ "type": "commonjs" }\n');

@@ -111,10 +111,13 @@ export class FsTargetRoot implements TargetRoot {
         throw err;
       }
       // Files in /proc and /sys report size 0: read in chunks up to the cap.
+      // Size the first read from stat, so a small file costs one small buffer.
       const chunks: Buffer[] = [];
       let total = 0;
+      let chunk = st.size > 0 ? st.size + 1 : 4096;
       for (;;) {
-        const want = Math.min(65536, maxBytes + 1 - total);
+        const want = Math.min(chunk, maxBytes + 1 - total);
+        chunk = 65536;
         if (want <= 0) break;
         const buf = Buffer.allocUnsafe(want);
         const n = fs.readSync(fd, buf, 0, want, null);
@@ -172,11 +175,20 @@ export class FsTargetRoot implements TargetRoot {
       err.code = "EISDIR";
       throw err;
     }
-    const tmp = path.join(dir, `.${path.basename(hostPath)}.sprout-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     const mode = opts.mode ?? 0o644;
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    // Unchanged content, mode and owner: nothing to do (no fsync, mtime kept).
+    if (existing?.isFile() && existing.size === bytes.length && (existing.mode & 0o7777) === mode && (opts.uid === undefined || existing.uid === opts.uid) && (opts.gid === undefined || existing.gid === opts.gid)) {
+      try {
+        if (fs.readFileSync(hostPath).equals(bytes)) return;
+      } catch {
+        // unreadable: write it anew
+      }
+    }
+    const tmp = path.join(dir, `.${path.basename(hostPath)}.sprout-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     let fd: number | null = fs.openSync(tmp, "wx", 0o600);
     try {
-      writeAll(fd, data);
+      writeAll(fd, bytes);
       fs.fchmodSync(fd, mode);
       if (opts.uid !== undefined || opts.gid !== undefined) fs.fchownSync(fd, opts.uid ?? -1, opts.gid ?? -1);
       // The data is on disk before the name points at it: after a crash the file is old or new, never empty.

@@ -32,7 +32,7 @@ export const finalMessage: Module = {
     const template = typeof cfg.final_message === "string" ? cfg.final_message : DEFAULT_FINAL_MESSAGE;
     const message = renderFinalMessage(template, vars);
     ctx.host.log.info(message, { final_message: true });
-    ctx.host.root.writeAtomic(`${ctx.paths.instanceDir}/boot-finished`, `${uptime} - ${timestamp} - v. ${VERSION}\n`);
+    ctx.host.root.writeAtomic(`${ctx.paths.instanceDir}/boot-finished`, `${uptime} - ${timestamp} - v. ${VERSION}\n`, { durable: false });
     return { status: "changed", detail: message };
   },
 };

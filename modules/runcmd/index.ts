@@ -61,8 +61,9 @@ export const runcmd: Module = {
     const root = ctx.host.root;
     const scriptPath = `${ctx.paths.instanceDir}/scripts/runcmd`;
     const statusPath = `${ctx.paths.instanceDir}/scripts/runcmd.status`;
-    root.writeAtomic(scriptPath, script, { mode: 0o700 });
-    root.writeAtomic(statusPath, "", { mode: 0o600 });
+    // Both are rewritten on every run: a crash loses nothing worth an fsync.
+    root.writeAtomic(scriptPath, script, { mode: 0o700, durable: false });
+    root.writeAtomic(statusPath, "", { mode: 0o600, durable: false });
     // fd 9 carries the per-entry statuses, so the commands' own stdout stays theirs.
     const res = await ctx.runUserScript("runcmd", ["/bin/sh", "-c", `exec 9>>"$1"; . "$2"`, "runcmd", root.resolve(statusPath), root.resolve(scriptPath)]);
     const seen = new Map<number, number>();

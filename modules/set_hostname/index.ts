@@ -115,7 +115,7 @@ export async function applyHostname(cfg: CloudConfig, ctx: ModuleContext, choice
       changes.push("/etc/hosts 127.0.1.1");
     }
   }
-  root.writeAtomic(PREVIOUS_HOSTNAME, `${choice.written}\n`, { mode: 0o644 });
+  root.writeAtomic(PREVIOUS_HOSTNAME, `${choice.written}\n`, { mode: 0o644, durable: false });
   if (root.isSystemRoot) {
     // Never hostnamectl: it needs dbus and systemd-hostnamed, which may not be up this early.
     const res = await ctx.host.run.run(["hostname", choice.written], { timeoutMs: 10_000 });

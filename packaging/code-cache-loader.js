@@ -1,0 +1,70 @@
+"use strict";
+// sprout's bundle loader. The program (the esbuild bundle) is the string below
+// and compiled with a V8 code cache, so a boot does not re-parse and re-compile the
+// same functions every time: the cache holds the bytecode of every function the last
+// run used. Node 18/20 have no built-in compile cache, hence this small loader.
+//
+// The cache lives in /var/cache/sprout (SPROUT_CODE_CACHE_DIR overrides, "off" disables).
+// It is used only when the file and its directory belong to the user running sprout and
+// nobody else can write them: bytecode from a file others can write would be code they
+// choose. V8 itself rejects a cache made from other source or another Node version, and
+// then sprout compiles from source and writes a fresh cache. Any failure here only means
+// no cache; the program always runs.
+const fs = require("fs");
+const path = require("path");
+const vm = require("vm");
+const crypto = require("crypto");
+
+const source = __SPROUT_SOURCE__;
+const wrapped = "(function (exports, require, module, __filename, __dirname) {" + source + "\n})";
+const dirSetting = process.env.SPROUT_CODE_CACHE_DIR || "/var/cache/sprout";
+const uid = typeof process.getuid === "function" ? process.getuid() : -1;
+
+function safeOwned(st) {
+  return st.uid === uid && (st.mode & 0o022) === 0;
+}
+
+// One cache per command: `boot` and `status` use different functions, and a cache
+// holds what the run that wrote it compiled.
+function commandName() {
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === "--root") i++;
+    else if (!a[i].startsWith("-")) return a[i].replace(/[^a-z-]/g, "").slice(0, 20) || "x";
+  }
+  return "none";
+}
+
+let cacheFile = null;
+let cached;
+if (dirSetting !== "off") {
+  const key = crypto.createHash("sha256").update(process.version).update(process.arch).update(source).digest("hex").slice(0, 24);
+  cacheFile = path.join(dirSetting, "code-" + key + "-" + commandName() + ".bin");
+  try {
+    const fd = fs.openSync(cacheFile, "r");
+    try {
+      if (safeOwned(fs.fstatSync(fd)) && safeOwned(fs.statSync(dirSetting))) cached = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (_) {
+    cached = undefined;
+  }
+}
+
+const script = new vm.Script(wrapped, { filename: __filename, cachedData: cached });
+if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
+  // Written at exit, so the cache holds every function this run compiled lazily.
+  process.once("exit", () => {
+    try {
+      fs.mkdirSync(dirSetting, { recursive: true, mode: 0o755 });
+      if (!safeOwned(fs.statSync(dirSetting))) return;
+      const tmp = cacheFile + "." + process.pid;
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
+      fs.renameSync(tmp, cacheFile);
+    } catch (_) {
+      // read-only /var/cache or no permission: run without a cache
+    }
+  });
+}
+script.runInThisContext()(exports, require, module, __filename, __dirname);

@@ -1,0 +1,48 @@
+// The built bundle: one file that runs without node_modules, and its code cache.
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { BUNDLE, sprout } from "./helpers/cli";
+
+describe("dist/sprout.js", () => {
+  it("runs from a directory with no node_modules", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sprout-alone-"));
+    copyFileSync(BUNDLE, join(dir, "sprout.js"));
+    const r = spawnSync(process.execPath, [join(dir, "sprout.js"), "--version"], { encoding: "utf8", cwd: dir, env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off", NODE_PATH: "" } });
+    expect(r.stdout).toMatch(/^sprout \d/);
+    expect(readFileSync(BUNDLE, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("writes a code cache per command and uses it on the next run", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).code).toBe(0);
+    const files = readdirSync(cache);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^code-[0-9a-f]{24}-none\.bin$/);
+    expect(sprout(["status"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).code).toBe(0);
+    expect(readdirSync(cache).some((f) => f.endsWith("-status.bin"))).toBe(true);
+  });
+
+  it("ignores a cache others can write, and replaces a corrupt one", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } });
+    const file = join(cache, readdirSync(cache)[0]!);
+    writeFileSync(file, Buffer.alloc(5000, 7));
+    expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).stdout).toMatch(/^sprout /);
+    expect(readFileSync(file).equals(Buffer.alloc(5000, 7))).toBe(false);
+    // Planted by someone else (world-writable): not loaded, and replaced by a safe one.
+    writeFileSync(file, Buffer.alloc(5000, 9));
+    chmodSync(file, 0o666);
+    expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).stdout).toMatch(/^sprout /);
+    expect(readFileSync(file).equals(Buffer.alloc(5000, 9))).toBe(false);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+  });
+
+  it("writes nothing with SPROUT_CODE_CACHE_DIR=off", () => {
+    expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: "off" } }).code).toBe(0);
+  });
+});
