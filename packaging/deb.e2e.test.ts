@@ -81,6 +81,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
     beforeAll(() => {
       m = new ChrootMachine();
       // The harness copies the bundle in by hand; the package owns those paths here.
+      // (The chroot has a merged /usr: the package's /lib/... is read as /usr/lib/....)
       m.run(["rm", "-f", "/usr/bin/sprout", "/usr/lib/sprout/sprout.js"]);
       m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-deb-1\n");
       m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: deb-host\nruncmd:\n  - echo first >> /var/tmp/runs\n");
@@ -94,7 +95,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(i.code, i.stdout + i.stderr).toBe(0);
       expect(m.run(["node", "--version"]).stdout).toMatch(/^v18\./);
       expect(m.run(["sprout", "--version"]).stdout).toBe(`sprout ${VERSION}\n`);
-      for (const f of ["/usr/lib/sprout/stage-gate", "/lib/systemd/system/sprout.service", "/lib/systemd/system-generators/sprout-generator", "/usr/share/man/man1/sprout-boot.1.gz", "/usr/share/bash-completion/completions/sprout"]) expect(m.exists(f), f).toBe(true);
+      for (const f of ["/usr/lib/sprout/stage-gate", "/usr/lib/systemd/system/sprout.service", "/usr/lib/systemd/system-generators/sprout-generator", "/usr/share/man/man1/sprout-boot.1.gz", "/usr/share/bash-completion/completions/sprout"]) expect(m.exists(f), f).toBe(true);
       expect(m.run(["dpkg-query", "-W", "-f=${Conffiles}", "sprout"]).stdout).toMatch(/\/etc\/sprout\/config\.yaml [0-9a-f]{32}/);
       expect(m.exists("/etc/sprout/config.d/90-debconf.yaml")).toBe(false);
       const b = m.boot();
@@ -173,6 +174,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
       const b = m.run(["sprout", "boot"]);
       rmSync(seed, { recursive: true, force: true });
       expect(b.code, b.stdout + b.stderr).toBe(0);
+      expect(m.exists("/etc/from-seed-url"), b.stdout + b.stderr + m.read("/run/sprout/status.json")).toBe(true);
       expect(m.read("/etc/from-seed-url")).toBe("served");
       expect(JSON.parse(m.read("/run/sprout/instance-data.json")).v1.instance_id).toBe("iid-preseed");
     });
