@@ -1,4 +1,5 @@
 import { runStages } from "../boot";
+import { carryOutPowerState } from "../../modules/power_state_change";
 import { createHost } from "../host";
 import { acquireLock } from "../lock";
 import { stageGates } from "../stage-gates";
@@ -23,6 +24,11 @@ async function runWithLock(g: Globals, stages: Stage[], a: Parsed): Promise<numb
     const gates = a.options.gates === true ? stageGates(h) : undefined;
     const status = await runStages(h, stages, { echo: quiet ? null : (t) => process.stdout.write(t), gates });
     h.log.flush();
+    // After the status is on disk: a reboot or power-off asked for by power_state.
+    if (stages.includes("final")) {
+      const failed = await carryOutPowerState(h);
+      if (failed) g.err(`sprout: power_state: ${failed}\n`);
+    }
     return exitCodeFor(bootState(status));
   } finally {
     lock.release();

@@ -28,7 +28,8 @@ const SHORT: Record<string, "seedfrom" | "instanceId" | "localHostname"> = {
  * GRUB line quotes it ("ds=nocloud;s=...") or escapes it (ds=nocloud\;s=...).
  */
 export function parseNoCloudSpec(spec: string): NoCloudCmdline | null {
-  const parts = spec.split(";");
+  // A boot loader that does not unescape passes GRUB's `\;` through as written.
+  const parts = spec.replace(/\\;/g, ";").split(";");
   const mode = parts[0]!.trim().toLowerCase();
   if (mode !== "nocloud" && mode !== "nocloud-net") return null;
   const out: NoCloudCmdline = { mode, seedfrom: null, instanceId: null, localHostname: null };

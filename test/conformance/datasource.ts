@@ -46,6 +46,27 @@ export const FOREIGN_MACHINES: Record<string, Machine> = {
       return {};
     },
   },
+  OVF: {
+    name: "OVF environment seed file",
+    setup: (r) => {
+      r.write(
+        "/var/lib/cloud/seed/ovf-env.xml",
+        '<?xml version="1.0"?><Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="instance-id" oe:value="iid-ovf-foreign"/></PropertySection></Environment>\n',
+      );
+      return {};
+    },
+  },
+  Ec2: {
+    name: "EC2 instance (firmware says Amazon EC2; no metadata service reachable)",
+    setup: (r) => {
+      r.write("/sys/class/dmi/id/product_uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+      r.write("/sys/class/dmi/id/sys_vendor", "Amazon EC2\n");
+      r.write("/sys/class/dmi/id/product_name", "t3.micro\n");
+      r.write("/sys/class/dmi/id/board_asset_tag", "i-0123456789abcdef0\n");
+      r.write("/sys/hypervisor/uuid", "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+      return {};
+    },
+  },
 };
 
 function context(ds: Datasource, s: MachineSetup, r: TempRoot): DatasourceContext {
