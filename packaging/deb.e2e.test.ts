@@ -82,7 +82,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
       m = new ChrootMachine();
       // The harness copies the bundle in by hand; the package owns those paths here.
       // (The chroot has a merged /usr: the package's /lib/... is read as /usr/lib/....)
-      m.run(["rm", "-f", "/usr/bin/sprout", "/usr/lib/sprout/sprout.js"]);
+      m.run(["rm", "-rf", "/usr/bin/sprout", "/usr/lib/sprout"]);
       m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-deb-1\n");
       m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: deb-host\nruncmd:\n  - echo first >> /var/tmp/runs\n");
       before = fileList(m);
@@ -150,7 +150,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
       server = spawn(process.execPath, ["-e", `const fs=require("fs"),p=require("path");require("http").createServer((q,r)=>{const f=p.join(${JSON.stringify(seed)},p.basename(q.url));fs.readFile(f,(e,d)=>{r.statusCode=e?404:200;r.end(e?"":d)})}).listen(0,"127.0.0.1",function(){console.log(this.address().port)})`], { stdio: ["ignore", "pipe", "inherit"] });
       const port = await new Promise<number>((res) => server!.stdout!.once("data", (d) => res(Number(String(d).trim()))));
       m = new ChrootMachine();
-      m.run(["rm", "-f", "/usr/bin/sprout", "/usr/lib/sprout/sprout.js"]);
+      m.run(["rm", "-rf", "/usr/bin/sprout", "/usr/lib/sprout"]);
       m.write("/var/tmp/sprout.deb", readFileSync(deb));
       m.write(
         "/var/tmp/preseed.cfg",
@@ -195,7 +195,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
   it("without nodejs, sprout fails with a message naming the package", () => {
     const m = new ChrootMachine();
     try {
-      m.run(["rm", "-f", "/usr/bin/sprout", "/usr/lib/sprout/sprout.js"]);
+      m.run(["rm", "-rf", "/usr/bin/sprout", "/usr/lib/sprout"]);
       m.write("/var/tmp/sprout.deb", readFileSync(deb));
       expect(m.run([...NONINTERACTIVE, "dpkg", "-i", "/var/tmp/sprout.deb"]).code).toBe(0);
       m.run(["rm", "-f", "/usr/bin/node", "/usr/bin/nodejs"]);
