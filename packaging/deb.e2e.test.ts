@@ -49,12 +49,22 @@ describe.skipIf(why !== null)("the Debian package", () => {
   let build = { code: 0 as number | null, out: "" };
   let scratch = "";
 
-  beforeAll(() => {
+  beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "sprout-deb-test-"));
-    const r = spawnSync("sh", [join(REPO, "packaging/build-deb")], { cwd: REPO, encoding: "utf8", timeout: 600_000 });
-    build = { code: r.status, out: r.stdout + r.stderr };
+    // Awaited, not spawnSync: build + lintian take a minute or more, too long to block a test worker.
+    build = await new Promise((res) => {
+      const p = spawn("sh", [join(REPO, "packaging/build-deb")], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.stderr.on("data", (d) => (out += d));
+      const timer = setTimeout(() => p.kill("SIGTERM"), 600_000);
+      p.on("close", (code) => {
+        clearTimeout(timer);
+        res({ code, out });
+      });
+    });
     deb = join(REPO, `dist/sprout_${VERSION}_all.deb`);
-    if (r.status === 0) newer = repackWithVersion(deb, NEWER, scratch);
+    if (build.code === 0) newer = repackWithVersion(deb, NEWER, scratch);
   }, 900_000);
   afterAll(() => scratch && rmSync(scratch, { recursive: true, force: true }));
 

@@ -28,24 +28,43 @@ export function builtImage() {
   return existsSync(IMAGE) ? IMAGE : null;
 }
 
+/**
+ * spawn, awaited: the builds take minutes, and a test worker blocked in spawnSync
+ * that long loses its connection to vitest.
+ */
+function run(cmd, args, { timeoutMs, inheritStderr = false, cwd } = {}) {
+  return new Promise((res) => {
+    const p = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", inheritStderr ? "inherit" : "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr?.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill("SIGTERM"), timeoutMs);
+    p.on("close", (status) => {
+      clearTimeout(timer);
+      res({ status, stdout, stderr });
+    });
+  });
+}
+
 /** Builds sprout's .deb, then the image unless the cached one has this very .deb. */
-export function ensureImage(log = (t) => process.stderr.write(t)) {
+export async function ensureImage(log = (t) => process.stderr.write(t)) {
   const version = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version;
-  const b = spawnSync("sh", [join(REPO, "packaging/build-deb"), "--no-lintian"], { cwd: REPO, encoding: "utf8", timeout: 600_000 });
+  const b = await run("sh", [join(REPO, "packaging/build-deb"), "--no-lintian"], { cwd: REPO, timeoutMs: 600_000 });
   if (b.status !== 0) throw new Error(`packaging/build-deb failed:\n${b.stdout}${b.stderr}`);
   const deb = join(REPO, `dist/sprout_${version}_all.deb`);
   // What the package installs and runs, not its dates: every file but the docs and
   // man pages (dated by the last commit), and the maintainer scripts.
   const tree = join(CACHE, "image/.deb-contents");
   rmSync(tree, { recursive: true, force: true });
-  const x = spawnSync("sh", ["-c", 'dpkg-deb -R "$1" "$2" && cd "$2" && find . -type f ! -path "./usr/share/doc/*" ! -path "./usr/share/man/*" ! -name control ! -name md5sums | LC_ALL=C sort | xargs sha256sum', "sh", deb, tree], { encoding: "utf8" });
+  const x = await run("sh", ["-c", 'dpkg-deb -R "$1" "$2" && cd "$2" && find . -type f ! -path "./usr/share/doc/*" ! -path "./usr/share/man/*" ! -name control ! -name md5sums | LC_ALL=C sort | xargs sha256sum', "sh", deb, tree], { timeoutMs: 120_000 });
   rmSync(tree, { recursive: true, force: true });
   if (x.status !== 0) throw new Error(`cannot read ${deb}: ${x.stderr}`);
   const sum = createHash("sha256").update(x.stdout).digest("hex");
   if (existsSync(IMAGE) && existsSync(STAMP) && readFileSync(STAMP, "utf8").trim() === sum) return IMAGE;
   log(`vm: building the image for this sprout .deb (mmdebstrap, a few minutes)\n`);
   rmSync(STAMP, { force: true });
-  const r = spawnSync("sh", [join(REPO, "packaging/image/build"), "--deb", deb, "--out", IMAGE], { encoding: "utf8", timeout: 1_800_000, stdio: ["ignore", "pipe", "inherit"] });
+  const r = await run("sh", [join(REPO, "packaging/image/build"), "--deb", deb, "--out", IMAGE], { timeoutMs: 1_800_000, inheritStderr: true });
   if (r.status !== 0) throw new Error(`packaging/image/build failed (exit ${r.status}); its output is above`);
   writeFileSync(STAMP, sum + "\n");
   return IMAGE;
@@ -165,4 +184,4 @@ runcmd:
 `;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(ensureImage() + "\n");
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write((await ensureImage()) + "\n");
