@@ -118,7 +118,7 @@ export function bootVm({ dir, disks, timeoutMs = 900_000, memoryMiB = 1024, unti
     let ended = null;
     const poll = setInterval(() => {
       const text = existsSync(serial) ? readFileSync(serial, "latin1") : "";
-      for (const m of text.matchAll(/^(SPROUT-VM-[A-Z-]+)/gm)) seen[m[1]] ??= Date.now() - t0;
+      for (const m of text.matchAll(/(SPROUT-VM-[A-Z-]+)/g)) seen[m[1]] ??= Date.now() - t0;
       if (until && until.test(text) && !ended) {
         ended = "matched";
         q.kill("SIGKILL");
@@ -140,7 +140,8 @@ export function bootVm({ dir, disks, timeoutMs = 900_000, memoryMiB = 1024, unti
 /** Lines "SPROUT-VM-<NAME> value" from the console, by name (the last of each). */
 export function markers(consoleText) {
   const out = {};
-  for (const m of consoleText.replace(/\r/g, "").matchAll(/^SPROUT-VM-([A-Z-]+) ?(.*)$/gm)) out[m[1]] = (out[m[1]] ? out[m[1]] + "\n" : "") + m[2];
+  // Not anchored at the line start: the serial getty's "login:" prompt may precede a marker.
+  for (const m of consoleText.replace(/\r/g, "").matchAll(/SPROUT-VM-([A-Z-]+) ?(.*)$/gm)) out[m[1]] = (out[m[1]] ? out[m[1]] + "\n" : "") + m[2];
   return out;
 }
 
@@ -168,6 +169,7 @@ write_files:
   - path: /var/tmp/vm-report
     content: |
       exec > /dev/ttyS0 2>&1
+      echo
       timeout 60 sprout status --wait --timeout 30 > /tmp/status.txt; echo "SPROUT-VM-STATUS-EXIT $?"
       sed 's/^/SPROUT-VM-STATUS /' /tmp/status.txt
       echo "SPROUT-VM-STATUS-JSON $(sprout status --format json | tr -d '\\n')"
