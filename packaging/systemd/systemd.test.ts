@@ -119,3 +119,21 @@ describe("stage-gate", () => {
     expect(await gate([])).toMatchObject({ code: 2 });
   });
 });
+
+describe("console lines under systemd", () => {
+  it("carry their syslog priority as a <N> prefix when stderr is the journal (JOURNAL_STREAM), and none otherwise", () => {
+    dir = mkdtempSync(join(tmpdir(), "sprout-journal-"));
+    mkdirSync(join(dir, "proc"), { recursive: true });
+    writeFileSync(join(dir, "proc/cmdline"), "root=/dev/vda1\n");
+    mkdirSync(join(dir, "etc/sprout"), { recursive: true });
+    writeFileSync(join(dir, "etc/sprout/config.yaml"), "datasource_list: [None\n");
+    const bundle = join(here, "../../dist/sprout.js");
+    const boot = (env: Record<string, string>) => spawnSync(process.execPath, [bundle, "--root", dir, "boot"], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off", ...env } });
+    const journal = boot({ JOURNAL_STREAM: "8:12345" });
+    expect(journal.stderr).toMatch(/^<6>sprout\[local\]: stage local starting$/m);
+    expect(journal.stderr).toMatch(/^<3>sprout\[local\]: ERROR \[config\] \/etc\/sprout\/config\.yaml/m);
+    const plain = boot({ JOURNAL_STREAM: "" });
+    expect(plain.stderr).toMatch(/^sprout\[local\]: stage local starting$/m);
+    expect(plain.stderr).not.toMatch(/^<\d>/m);
+  });
+});
