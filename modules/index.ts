@@ -7,6 +7,7 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
 import { powerStateChange } from "./power_state_change";
@@ -29,6 +30,7 @@ export const MODULES: readonly Module[] = [
   resizefs,
   rescue,
   // network (cloud-init's "init" stage modules)
+  output,
   boothooks,
   bootcmd,
   writeFiles,

@@ -15,10 +15,16 @@ import { processUserData, processedToMime, type ProcessedUserData, type UserData
 
 /** Where a cloud-config-url from the kernel command line is kept (cloud-init keeps it in cloud.cfg.d too). */
 export const CMDLINE_URL_FILE = `${CONFIG_DIR}/91_kernel_cmdline_url.cfg`;
-const REQUEST_TIMEOUT_MS = 10_000;
-const RETRIES = 2;
 /** Bound on all the fetching one user-data does (#include, cloud-config-url). */
 const FETCH_BUDGET_MS = 60_000;
+
+/** Per-request bounds: `sprout: {fetch_timeout: seconds, fetch_retries: n}` in the system config, else 10 s and 2 retries. */
+export function fetchBounds(system: CloudConfig): { timeoutMs: number; retries: number } {
+  const s = isPlainObject(system.sprout) ? system.sprout : {};
+  const timeout = typeof s.fetch_timeout === "number" && s.fetch_timeout > 0 ? s.fetch_timeout : 10;
+  const retries = typeof s.fetch_retries === "number" && s.fetch_retries >= 0 ? Math.min(Math.floor(s.fetch_retries), 10) : 2;
+  return { timeoutMs: timeout * 1000, retries };
+}
 const MAX_FETCH = 16 * 1024 * 1024;
 
 export interface ConsumeOptions {
@@ -49,18 +55,20 @@ export const scriptDirs = (paths: Paths) => ({
   boothooks: `${paths.instanceDir}/boothooks`,
 });
 
-function fetcher(h: Host, full: boolean, deadline: number) {
+function fetcher(h: Host, opts: ConsumeOptions, deadline: number) {
+  const bounds = fetchBounds(opts.system);
   return async (url: string): Promise<Buffer> => {
-    if (!full && !url.startsWith("file:")) throw new Error("the network is not up yet in the local stage");
-    const res = await h.fetch.fetch(url, { timeoutMs: REQUEST_TIMEOUT_MS, retries: RETRIES, deadline, maxBytes: MAX_FETCH });
+    if (!opts.full && !url.startsWith("file:")) throw new Error("the network is not up yet in the local stage");
+    const res = await h.fetch.fetch(url, { ...bounds, deadline, maxBytes: MAX_FETCH });
     if (res.status !== 200) throw new Error(`the server answered HTTP ${res.status}${res.status === 404 ? " (not found: check the URL)" : ""}`);
     return res.body;
   };
 }
 
 /** #include-once: fetched on the first boot of the instance, then read from its cache. */
-function includeFetcher(h: Host, paths: Paths, full: boolean, deadline: number) {
-  const get = fetcher(h, full, deadline);
+function includeFetcher(h: Host, opts: ConsumeOptions, deadline: number) {
+  const { paths, full } = opts;
+  const get = fetcher(h, opts, deadline);
   return async (url: string, once: boolean): Promise<Buffer> => {
     if (!once) return get(url);
     const cache = `${paths.instanceDir}/include-once/${createHash("sha256").update(url).digest("hex")}`;
@@ -79,7 +87,7 @@ async function cmdlineCloudConfig(h: Host, opts: ConsumeOptions, deadline: numbe
   let text = h.root.tryReadText(CMDLINE_URL_FILE);
   if (text === null) {
     try {
-      const body = await fetcher(h, opts.full, deadline)(url);
+      const body = await fetcher(h, opts, deadline)(url);
       text = body.toString("utf8");
     } catch (err) {
       if (opts.full) problems.push({ source: "cloud-config-url", file: "/proc/cmdline", message: `cloud-config-url ${url}: ${(err as Error).message}; booting without it` });
@@ -114,7 +122,7 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
   const problems: FileProblem[] = [];
   const deadline = h.clock.monoMs() + FETCH_BUDGET_MS;
   const { paths } = opts;
-  const fetchInclude = includeFetcher(h, paths, opts.full, deadline);
+  const fetchInclude = includeFetcher(h, opts, deadline);
   const read = (name: string): Buffer | null => {
     try {
       return h.root.tryReadFile(`${paths.instanceDir}/${name}`);

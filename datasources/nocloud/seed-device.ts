@@ -3,7 +3,7 @@
 // user-data, vendor-data and network-config at its top. Found by scanning
 // /sys/block (disks and their partitions) or named in datasource.NoCloud.devices
 // (image files too). Read with sprout's own ISO and FAT readers: no mount, no blkid.
-import { configuredDevices, listBlockDevices } from "../../agent/block-devices";
+import { configuredDevices, listBlockDevices } from "../../agent/seed-media";
 import { DatasourceError, SproutError } from "../../agent/errors";
 import type { BlockReader, Host } from "../../agent/host/types";
 import { openIso } from "../../agent/iso9660";

@@ -7,7 +7,7 @@
 // The ISO is read with sprout's own ISO9660 reader: no mount, no subprocess.
 // Properties are cloud-init's (instance-id, hostname, seedfrom, public-keys, user-data,
 // password, network-config), so an .ova made for cloud-init works unchanged.
-import { configuredDevices, listBlockDevices } from "../../agent/block-devices";
+import { configuredDevices, listBlockDevices } from "../../agent/seed-media";
 import { DatasourceError, errorMessage } from "../../agent/errors";
 import type { Host } from "../../agent/host/types";
 import { IsoError, openIso, type IsoImage } from "../../agent/iso9660";

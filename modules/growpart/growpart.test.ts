@@ -4,13 +4,13 @@
 // The target root's /proc/self/mountinfo is a fixture naming the real loop
 // device; its /sys and /dev are links to the real ones.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
 import type { ModuleResult } from "../../agent/types";
 import { hasCapSysResource, loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { resizefs } from "../resizefs";
 import { growpart } from ".";
 
@@ -29,7 +29,7 @@ afterEach(() => {
 const PAYLOAD = "written before the grow\n".repeat(1000);
 
 /** Mounts `dev` at a fresh directory laid out as a target root whose "/" is that mount. */
-function mountAsRoot(s: Scratch, dev: string, fsType: "ext4" | "xfs"): string {
+function mountAsRoot(s: Scratch, dev: string, fsType: "ext4" | "xfs" | "btrfs"): string {
   const root = join(s.dir, "root");
   mkdirSync(root);
   s.mount(dev, root);
@@ -59,9 +59,12 @@ function fsBytes(root: string): number {
 }
 
 /** Unmounts, then the filesystem checker must find nothing to repair. */
-function checkClean(s: Scratch, root: string, dev: string, fsType: "ext4" | "xfs"): void {
+function checkClean(s: Scratch, root: string, dev: string, fsType: "ext4" | "xfs" | "btrfs"): void {
   s.umount(root);
-  const r = fsType === "ext4" ? spawnSync("e2fsck", ["-fn", dev], { encoding: "utf8" }) : spawnSync("xfs_repair", ["-n", dev], { encoding: "utf8" });
+  // Another test's blkid may have read this device into the page cache before the grow; the checker must see the disk.
+  sh(["blockdev", "--flushbufs", dev]);
+  const check: Record<typeof fsType, string[]> = { ext4: ["e2fsck", "-fn", dev], xfs: ["xfs_repair", "-n", dev], btrfs: ["btrfs", "check", "--readonly", dev] };
+  const r = spawnSync(check[fsType][0]!, check[fsType].slice(1), { encoding: "utf8" });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
 }
 
@@ -113,6 +116,23 @@ describe("growpart + resizefs on loop devices", () => {
     expect(second.fs.status).toBe("unchanged");
     expect(readFileSync(join(root, "payload.txt"), "utf8")).toBe(PAYLOAD);
     checkClean(s, root, d.parts[0]!, "xfs");
+  });
+
+  const noBtrfs = spawnSync("sh", ["-c", "command -v mkfs.btrfs"]).status !== 0;
+  it.skipIf(!!unavailable || noBtrfs)("MBR, btrfs: btrfs filesystem resize max on the mount point", async () => {
+    const s = (scratch = new Scratch());
+    const d = s.disk("btrfs", 200, { kind: "mbr", parts: [150] });
+    s.mkfs(d.parts[0]!, "btrfs");
+    const root = mountAsRoot(s, d.parts[0]!, "btrfs");
+    s.enlarge(d, 320);
+    const before = fsBytes(root);
+    const r = await runBoth(root);
+    expect(r.gp).toMatchObject({ status: "changed", errors: [] });
+    expect(r.fs.errors ?? []).toEqual([]);
+    expect(r.fs.detail).toMatch(/btrfs on .*resized from .* to max/);
+    expect(fsBytes(root)).toBeGreaterThan(before + 120 * 1024 * 1024);
+    expect(readFileSync(join(root, "payload.txt"), "utf8")).toBe(PAYLOAD);
+    checkClean(s, root, d.parts[0]!, "btrfs");
   });
 
   itLoop("a disk already at full size: unchanged, not an error", async () => {
@@ -226,5 +246,51 @@ describe("growpart on bad devices: a clear error, nothing on disk changed", () =
     expect(sh(["sfdisk", "--dump", d.loop])).toBe(table);
     expect(readFileSync(join(root, "payload.txt"), "utf8")).toBe(PAYLOAD);
     checkClean(s, root, d.parts[0]!, "ext4");
+  });
+});
+
+describe("growpart with LVM: the partition under the root volume is a physical volume", () => {
+  // This kernel may have no device-mapper, so the logical volume is a fake /sys
+  // entry (dm-0, uuid LVM-…) whose one slave is a real loop partition holding a
+  // real physical volume: growpart and pvresize run for real on it.
+  const noLvm = unavailable ?? (spawnSync("sh", ["-c", "command -v pvcreate"]).status !== 0 ? "lvm2 is not installed" : null);
+  it.skipIf(!!noLvm)("grows the partition, then pvresize makes the physical volume fill it", async () => {
+    const s = (scratch = new Scratch());
+    const d = s.disk("lvm", 64, { kind: "mbr", parts: [32] });
+    const part = d.parts[0]!;
+    const name = part.replace("/dev/", "");
+    const vg = `sproutvg${process.pid}`;
+    const lvmConf = "devices{obtain_device_list_from_udev=0}";
+    sh(["pvcreate", "-q", "--config", lvmConf, part]);
+    try {
+      sh(["vgcreate", "-q", "--config", lvmConf, vg, part]);
+      const pvSize = () => Number(sh(["pvs", "--config", lvmConf, "--noheadings", "--units", "b", "--nosuffix", "-o", "pv_size", part]).trim());
+      const before = pvSize();
+      s.enlarge(d, 128);
+      const root = join(s.dir, "root");
+      const link = (target: string, p: string) => {
+        mkdirSync(join(root, p, ".."), { recursive: true });
+        symlinkSync(target, join(root, p));
+      };
+      mkdirSync(join(root, "proc/self"), { recursive: true });
+      writeFileSync(join(root, "proc/self/mountinfo"), `1 0 253:0 / / rw,relatime - ext4 /dev/mapper/${vg}-root rw\n`);
+      for (const n of [d.loop.replace("/dev/", ""), name]) link(readlinkSync(`/sys/class/block/${n}`).replace(/^(\.\.\/)+/, "/sys/"), `sys/class/block/${n}`);
+      mkdirSync(join(root, "sys/devices/virtual/block/dm-0/dm"), { recursive: true });
+      writeFileSync(join(root, "sys/devices/virtual/block/dm-0/dm/name"), `${vg}-root\n`);
+      writeFileSync(join(root, "sys/devices/virtual/block/dm-0/dm/uuid"), "LVM-fakeuuid\n");
+      link(`/sys/class/block/${name}`, `sys/devices/virtual/block/dm-0/slaves/${name}`);
+      link("../../devices/virtual/block/dm-0", "sys/class/block/dm-0");
+      link("../../devices/virtual/block/dm-0", "sys/dev/block/253:0");
+      symlinkSync("/dev", join(root, "dev"));
+      const h = createHost({ root, logFile: null });
+      const r = await growpart.run({ growpart: { mode: "auto", devices: ["/"] } }, moduleContext(h, "local"));
+      expect(r.errors).toEqual([]);
+      expect(r.status).toBe("changed");
+      expect(r.detail).toMatch(/partition 1 of \/dev\/loop\d+\) grown from \d+ to \d+ sectors; physical volume resized \(extend the logical volume with lvextend/);
+      expect(pvSize()).toBeGreaterThan(before + 80 * 1024 * 1024);
+    } finally {
+      spawnSync("vgremove", ["-q", "-f", "--config", lvmConf, vg]);
+      spawnSync("pvremove", ["-q", "-f", "--config", lvmConf, part]);
+    }
   });
 });

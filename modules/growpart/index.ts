@@ -4,7 +4,7 @@
 // mode auto|growpart|off, devices, ignore_growroot_disabled, and the file
 // /etc/growroot-disabled. A partition that cannot grow is "unchanged"; the
 // filesystem on it is grown by the resizefs module that runs next.
-import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, type BlockDevice } from "../../agent/block-device";
+import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, type BlockDevice } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { mountAt, parseMountinfo } from "../../agent/mountinfo";
@@ -67,6 +67,8 @@ export function findGrowTarget(h: Host, entry: string, mountinfo: string | null)
     if (mountinfo === null) return { entry, nothing: `${entry}: cannot read /proc/self/mountinfo` };
     const m = mountAt(parseMountinfo(mountinfo).entries, entry);
     if (!m) return { entry, nothing: `${entry} is not a mount point` };
+    // A subdirectory of a filesystem mounted there (a chroot, a bind mount) is not the machine's disk to grow.
+    if (m.fsRoot !== "/") return { entry, nothing: `${entry} is ${m.fsRoot} of ${m.source} (a bind mount or chroot), not a whole filesystem: not grown` };
     // major:minor finds the device even when mountinfo says /dev/root or a by-uuid path.
     dev = blockDeviceByMajMin(h.root, m.majMin) ?? (m.source.startsWith("/dev/") && m.source !== "/dev/root" ? blockDeviceByPath(h.root, m.source) : null);
     if (!dev) return { entry, nothing: `${entry} is on ${m.fsType} (${m.source}), not a block device` };
@@ -96,7 +98,8 @@ async function diskIsBusy(h: Host, diskPath: string): Promise<boolean> {
 }
 
 async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail: string }> {
-  const diskPath = h.root.resolve(t.disk.dev);
+  // Devices are the kernel's, named from /sys: /dev/<name> of the running system, whatever --root is.
+  const diskPath = t.disk.dev;
   const what = `${t.part.dev} (partition ${t.part.partition} of ${t.disk.dev})`;
   if (t.disk.readOnly || t.part.readOnly) throw new Error(`${what} is read-only: not grown (make the disk writable, e.g. \`blockdev --setrw ${t.disk.dev}\`, and boot again)`);
   if (await diskIsBusy(h, diskPath)) throw new Error(`${what}: the disk is busy (another program holds its lock); not grown, nothing changed (run \`growpart ${t.disk.dev} ${t.part.partition}\` once it is free)`);
@@ -108,7 +111,7 @@ async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail:
   if (out.kind === "nochange") return { changed: false, detail: `${what}: ${out.reason}` };
   let detail = `${what} grown${out.oldSectors !== null ? ` from ${out.oldSectors} to ${out.newSectors} sectors` : ""}`;
   if (t.pv) {
-    const pvr = await h.run.run(["pvresize", h.root.resolve(t.part.dev)], { timeoutMs: PVRESIZE_TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
+    const pvr = await h.run.run(["pvresize", t.part.dev], { timeoutMs: PVRESIZE_TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
     if (pvr.code !== 0) throw new Error(`${detail}, but pvresize ${t.part.dev} failed (${pvr.spawnError ?? pvr.stderr.toString().trim()}); run it by hand (lvm2 package)`);
     detail += `; physical volume resized (extend the logical volume with lvextend to use the space)`;
   }

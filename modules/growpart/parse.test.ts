@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { moduleContext } from "../../test/helpers/module-context";
+import { resizefs } from "../resizefs";
 import { parseBtrfsResize, parseResize2fs, parseXfsGrowfs } from "../resizefs/parse";
 import { findGrowTarget } from ".";
 import { parseGrowpartOutput } from "./parse";
@@ -94,8 +96,20 @@ describe("findGrowTarget on a fake /sys", () => {
     const mi = h.root.readText("/proc/self/mountinfo");
     expect(findGrowTarget(h, "/run", mi)).toEqual({ entry: "/run", nothing: "/run is on tmpfs (tmpfs), not a block device" });
     expect(findGrowTarget(h, "/var", mi)).toEqual({ entry: "/var", nothing: "/var is not a mount point" });
+    expect(findGrowTarget(h, "/mnt/my data", mi)).toEqual({ entry: "/mnt/my data", nothing: "/mnt/my data is /srv/with space of /dev/vda1 (a bind mount or chroot), not a whole filesystem: not grown" });
     expect(findGrowTarget(h, "/dev/dm-1", mi)).toMatchObject({ nothing: expect.stringMatching(/device-mapper cryptroot \(CRYPT.*only an LVM volume on one partition is grown/) });
     expect(findGrowTarget(h, "/dev/sdz9", mi)).toMatchObject({ nothing: "/dev/sdz9: no such block device in /sys/class/block" });
     expect(findGrowTarget(h, "/dev/vda", mi)).toMatchObject({ nothing: "/dev/vda is a whole disk, not a partition: there is no partition to grow" });
+  });
+});
+
+describe("resizefs on a chroot's root", () => {
+  it("leaves a / that is a subdirectory of another filesystem alone", async () => {
+    const r = tempRoot({ "/proc/self/mountinfo": "30 1 254:1 /var/cache/chroot / rw,relatime - ext4 /dev/vda1 rw\n" });
+    try {
+      expect(await resizefs.run({ resize_rootfs: true }, moduleContext(r.host(), "local"))).toEqual({ status: "skipped", detail: "/ is /var/cache/chroot of /dev/vda1 (a bind mount or chroot), not a whole filesystem: not resized" });
+    } finally {
+      r.cleanup();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { BEGIN, END, fallbackStanza, updateMenuLst } from "./menu-lst";
 import { grubFallback, grubFallbackBootOk, readGrubenv } from ".";
@@ -199,6 +199,14 @@ describe.skipIf(!hasGrub)("with the real GRUB tools", () => {
     expect(await readGrubenv(h)).toEqual({ saved_entry: "0" });
     expect(statSync(env).size).toBe(1024);
     expect(await grubFallbackBootOk.run({}, moduleContext(h, "final"))).toMatchObject({ status: "unchanged", detail: "no boot pending in grubenv" });
+  });
+});
+
+const hasShellcheck = spawnSync("sh", ["-c", "command -v shellcheck"]).status === 0;
+describe.skipIf(!hasShellcheck)("shell scripts", () => {
+  it("42_sprout_fallback and z50-sprout-dist-kernel pass shellcheck as POSIX sh", () => {
+    const r = spawnSync("shellcheck", ["--shell=sh", GRUB_D, HOOK], { encoding: "utf8" });
+    expect(r.status, r.stdout).toBe(0);
   });
 });
 

@@ -80,7 +80,10 @@ export const packageUpdateUpgradeInstall: Module = {
   stage: "final",
   frequency: "per-instance",
   schema: { type: "object", description: "Update the package lists, upgrade and install packages with apt-get.", properties: PACKAGES_SCHEMA },
-  async run(cfg, ctx): Promise<ModuleResult> {
+  async run(given, ctx): Promise<ModuleResult> {
+    // cloud-init's deprecated apt_* names still work (`sprout schema` reports them as deprecated).
+    const cfg = { ...given };
+    for (const k of ["update", "upgrade", "reboot_if_required"]) if (cfg[`package_${k}`] === undefined && cfg[`apt_${k}`] !== undefined) cfg[`package_${k}`] = cfg[`apt_${k}`];
     const list = cfg.packages === undefined || cfg.packages === null ? [] : cfg.packages;
     if (!Array.isArray(list)) return { status: "unchanged", errors: [`packages must be a list, not a ${typeof list}`] };
     const { args, skipped, errors } = packageArgs(list);

@@ -3,7 +3,7 @@
 // carries the rescue label), sprout records v1.rescue in instance data, mounts
 // the instance's own root filesystem read-only for repair, and leaves a login
 // message saying what happened and how to finish (`sprout rescue done`).
-import { blockDeviceByMajMin } from "../../agent/block-device";
+import { blockDeviceByMajMin } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { addV1Key } from "../../agent/instance-data";
 import { isPlainObject } from "../../agent/merge";
@@ -70,7 +70,7 @@ async function fromRootLabel(h: Host, s: Settings): Promise<Pick<RescueState, "a
   const m = mi ? mountAt(parseMountinfo(mi).entries, "/") : null;
   const dev = m ? blockDeviceByMajMin(h.root, m.majMin) : null;
   if (!dev) return none;
-  const r = await h.run.run(["blkid", "-c", "/dev/null", "-o", "value", "-s", "LABEL", h.root.resolve(dev.dev)], { timeoutMs: BLKID_TIMEOUT_MS });
+  const r = await h.run.run(["blkid", "-c", "/dev/null", "-o", "value", "-s", "LABEL", dev.dev], { timeoutMs: BLKID_TIMEOUT_MS });
   const label = r.code === 0 ? r.stdout.toString().trim() : "";
   return s.labels.includes(label) ? { active: true, device: dev.dev, label, reason: "root label", source: "root label" } : none;
 }

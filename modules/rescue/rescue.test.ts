@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
 import { sprout } from "../../test/helpers/cli";
 import { loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
-import { moduleContext } from "../../test/helpers/module";
+import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseRescueEnv, rescueMessage } from "./state";
 import { rescue } from ".";
@@ -141,5 +141,33 @@ describe("sprout rescue without a boot record", () => {
     roots.push(r);
     expect(sprout(["--root", r.dir, "rescue", "status"])).toMatchObject({ code: 1, stdout: expect.stringMatching(/^not in rescue mode/) });
     expect(sprout(["--root", r.dir, "rescue", "finish"]).code).toBe(2);
+  });
+});
+
+describe("rescue through the stage engine", () => {
+  it("v1.rescue is in instance data after the boot, also when the datasource is found in the network stage, after the rescue module ran", async () => {
+    const { runStages } = await import("../../agent/boot");
+    const http = await import("node:http");
+    const server = http.createServer((req, res) => res.end(req.url?.endsWith("meta-data") ? "instance-id: iid-engine\n" : req.url?.endsWith("user-data") ? "#cloud-config\n{}\n" : ""));
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = tempRoot({
+        "/proc/cmdline": `root=/dev/vda1 ro ds=nocloud;s=http://127.0.0.1:${port}/\n`,
+        "/run/sprout/rescue.env": "RESCUE_FORMAT=1\nRESCUE_ACTIVE='1'\nRESCUE_DEVICE='/dev/vdb'\nRESCUE_LABEL='RESCUE'\n",
+        "/etc/sprout/config.yaml": `datasource_list: [NoCloud]\nrescue: {root_label: absent-${process.pid}, mount: false}\n`,
+      });
+      roots.push(r);
+      const st = await runStages(r.host(), ["local", "network", "config", "final"]);
+      expect(st.v1.errors).toEqual([]);
+      expect(st.v1.datasource).toBe("NoCloud");
+      expect(st.v1.stages.local.modules.find((m) => m.id === "rescue")).toMatchObject({ status: "changed" });
+      const v1 = { active: true, device: "/dev/vdb", label: "RESCUE" };
+      expect(JSON.parse(readFileSync(join(r.dir, "run/sprout/instance-data.json"), "utf8")).v1).toMatchObject({ instance_id: "iid-engine", rescue: v1 });
+      expect(JSON.parse(readFileSync(join(r.dir, "run/sprout/instance-data-sensitive.json"), "utf8")).v1.rescue).toEqual(v1);
+      expect(sprout(["--root", r.dir, "query", "v1.rescue.active"])).toMatchObject({ code: 0, stdout: "true\n" });
+    } finally {
+      server.close();
+    }
   });
 });

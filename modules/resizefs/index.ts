@@ -3,7 +3,7 @@
 // the device, xfs with xfs_growfs and btrfs with `btrfs filesystem resize max` on
 // the mount point, all online. noblock starts the resize and lets the boot go on;
 // its result is logged and written to /run/sprout/resizefs.json when it ends.
-import { blockDeviceByMajMin, blockDeviceByPath } from "../../agent/block-device";
+import { blockDeviceByMajMin, blockDeviceByPath } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { mountAt, parseMountinfo, type MountEntry } from "../../agent/mountinfo";
 import type { Module, ModuleResult } from "../../agent/types";
@@ -37,7 +37,7 @@ function resizerFor(h: Host, m: MountEntry): Resizer | string {
     case "ext4": {
       const dev = blockDeviceByMajMin(h.root, m.majMin) ?? (m.source.startsWith("/dev/") && m.source !== "/dev/root" ? blockDeviceByPath(h.root, m.source) : null);
       if (!dev) return `/ is on ${m.source}, which is not in /sys/class/block: cannot run resize2fs`;
-      return { argv: ["resize2fs", h.root.resolve(dev.dev)], tool: "resize2fs", pkg: "e2fsprogs", parse: parseResize2fs };
+      return { argv: ["resize2fs", dev.dev], tool: "resize2fs", pkg: "e2fsprogs", parse: parseResize2fs };
     }
     case "xfs":
       return { argv: ["xfs_growfs", mountPoint], tool: "xfs_growfs", pkg: "xfsprogs", parse: parseXfsGrowfs };
@@ -83,6 +83,7 @@ export const resizefs: Module = {
     if (text === null) return { status: "skipped", detail: "no /proc/self/mountinfo: cannot tell what / is" };
     const m = mountAt(parseMountinfo(text).entries, "/");
     if (!m) return { status: "skipped", detail: "/ is not in /proc/self/mountinfo" };
+    if (m.fsRoot !== "/") return { status: "skipped", detail: `/ is ${m.fsRoot} of ${m.source} (a bind mount or chroot), not a whole filesystem: not resized` };
     if (m.readOnly) return { status: "skipped", detail: `/ (${m.source}) is mounted read-only: not resized` };
     const r = resizerFor(h, m);
     if (typeof r === "string") return { status: "skipped", detail: r };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
-import { scriptsPerBoot, scriptsUser } from ".";
+import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from ".";
 
 let root: TempRoot;
 afterEach(() => root?.cleanup());
@@ -53,4 +53,28 @@ describe("scripts_user and the scripts directories", () => {
     root = tempRoot();
     expect((await scriptsUser.run({}, moduleContext(root))).status).toBe("skipped");
   });
+});
+
+describe("scripts_vendor, scripts_per_once, scripts_per_boot, scripts_per_instance", () => {
+  const cases = [
+    { mod: scriptsVendor, id: "scripts_vendor", dir: "/var/lib/sprout/instances/iid-test-1/scripts/vendor-data", freq: "per-instance" },
+    { mod: scriptsPerOnce, id: "scripts_per_once", dir: "/var/lib/sprout/scripts/per-once", freq: "once" },
+    { mod: scriptsPerBoot, id: "scripts_per_boot", dir: "/var/lib/sprout/scripts/per-boot", freq: "always" },
+    { mod: scriptsPerInstance, id: "scripts_per_instance", dir: "/var/lib/sprout/scripts/per-instance", freq: "per-instance" },
+  ];
+  for (const c of cases) {
+    it(`${c.id} runs the scripts in its directory (${c.freq}), in name order`, async () => {
+      root = tempRoot();
+      root.write(`${c.dir}/20-second`, "#!/bin/sh\necho second\n", 0o755);
+      root.write(`${c.dir}/10-first`, "#!/bin/sh\necho first\n", 0o755);
+      expect(c.mod.id).toBe(c.id);
+      expect(c.mod.frequency).toBe(c.freq);
+      const res = await c.mod.run({}, moduleContext(root));
+      expect(res.errors ?? []).toEqual([]);
+      const log = root.host().root.readText(LOG);
+      expect(log.indexOf("BEGIN 10-first")).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf("BEGIN 10-first")).toBeLessThan(log.indexOf("BEGIN 20-second"));
+      expect(log).toContain("first\n");
+    });
+  }
 });

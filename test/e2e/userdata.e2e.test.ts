@@ -1,5 +1,8 @@
 // User-data in cloud-init's formats, booted in the Debian chroot as a real machine would.
-import { createServer, type Server } from "node:http";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChrootMachine, e2eUnavailable } from "./harness";
@@ -15,7 +18,8 @@ function mime(parts: Array<{ type: string; filename: string; body: string }>): s
 }
 
 describe.skipIf(why !== null)("e2e: user-data formats and modules in a Debian chroot", () => {
-  let server: Server;
+  // The machine boots through spawnSync, which blocks this process: the server runs in its own.
+  let server: ChildProcess;
   let base = "";
   const machines: ChrootMachine[] = [];
   const machine = () => {
@@ -24,18 +28,13 @@ describe.skipIf(why !== null)("e2e: user-data formats and modules in a Debian ch
     return m;
   };
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      if (req.url === "/included.yaml") res.end("#cloud-config\nwrite_files:\n  - path: /etc/e2e/included\n    content: from-include\n");
-      else {
-        res.writeHead(404);
-        res.end("not here");
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const dir = mkdtempSync(join(tmpdir(), "sprout-e2e-www-"));
+    writeFileSync(join(dir, "included.yaml"), "#cloud-config\nwrite_files:\n  - path: /etc/e2e/included\n    content: from-include\n");
+    server = spawn(process.execPath, [join(__dirname, "../helpers/serve-dir.mjs"), dir], { stdio: ["ignore", "pipe", "inherit"] });
+    base = await new Promise<string>((res) => server.stdout!.once("data", (d: Buffer) => res(JSON.parse(d.toString()).url)));
   });
   afterAll(() => {
-    server?.close();
+    server?.kill();
     machines.forEach((m) => m.cleanup());
   });
 
@@ -82,7 +81,7 @@ describe.skipIf(why !== null)("e2e: user-data formats and modules in a Debian ch
     const b = m.boot();
     expect(b.code, b.stderr).toBe(0);
     expect(m.read("/etc/e2e/jinja")).toBe("iid-gz on gzhost");
-    expect(m.read("/var/lib/sprout/instance/user-data.txt.i")).toContain("/etc/e2e/jinja");
+    expect(m.run(["stat", "-c", "%a", "/var/lib/sprout/instance/user-data.txt.i"]).stdout.trim()).toBe("600");
 
     const m2 = machine();
     m2.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-bad\n");

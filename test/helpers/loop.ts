@@ -3,7 +3,7 @@
 // test machines, so partition nodes come from `partx -a`. Everything made is
 // undone by cleanup() (unmount, detach, remove), which tests call in finally.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,10 +41,51 @@ export interface Disk {
   parts: string[];
 }
 
+/**
+ * Loop devices, their partitions and the page cache of block devices are one
+ * per machine: two test files growing, relabelling and mounting loop devices at
+ * once made each other flaky (a checker reading a stale superblock, a disk
+ * "busy" with another file's partition). A Scratch holds this lock from
+ * creation to cleanup, so loop device tests run one at a time.
+ */
+const LOCK = join(tmpdir(), "sprout-loop-tests.lock");
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function lockLoopDevices(): void {
+  for (let waited = 0; ; waited += 100) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, "pid"), String(process.pid));
+      return;
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(join(LOCK, "pid"), "utf8")) || 0;
+      } catch {
+        // not written yet: the holder is between mkdir and writing its pid
+      }
+      let alive = true;
+      try {
+        if (owner > 0) process.kill(owner, 0);
+      } catch {
+        alive = false;
+      }
+      // A holder that died (killed test run) or one that takes absurdly long does not block forever.
+      if (!alive || waited > 600_000) rmSync(LOCK, { recursive: true, force: true });
+      else Atomics.wait(pause, 0, 0, 100);
+    }
+  }
+}
+
 export class Scratch {
-  readonly dir = mkdtempSync(join(tmpdir(), "sprout-disk-"));
+  readonly dir: string;
   private loops: string[] = [];
   private mounts: string[] = [];
+
+  constructor() {
+    lockLoopDevices();
+    this.dir = mkdtempSync(join(tmpdir(), "sprout-disk-"));
+  }
 
   /**
    * A disk image of `sizeMiB` on a loop device. `table` partitions it: sizes in MiB
@@ -78,9 +119,10 @@ export class Scratch {
     sh(["losetup", "--set-capacity", d.loop]);
   }
 
-  mkfs(dev: string, fs: "ext4" | "xfs", label?: string): void {
+  mkfs(dev: string, fs: "ext4" | "xfs" | "btrfs", label?: string): void {
     if (fs === "ext4") sh(["mkfs.ext4", "-q", "-F", ...(label ? ["-L", label] : []), dev]);
-    else sh(["mkfs.xfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
+    else if (fs === "xfs") sh(["mkfs.xfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
+    else sh(["mkfs.btrfs", "-q", "-f", ...(label ? ["-L", label] : []), dev]);
   }
 
   mount(dev: string, at: string, opts: string[] = []): void {
@@ -112,5 +154,6 @@ export class Scratch {
     this.mounts = [];
     this.loops = [];
     rmSync(this.dir, { recursive: true, force: true });
+    rmSync(LOCK, { recursive: true, force: true });
   }
 }

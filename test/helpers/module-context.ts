@@ -23,8 +23,10 @@ export interface ModuleContextOptions {
   stage?: Stage;
 }
 
-export function moduleContext(root: TempRoot, opts: ModuleContextOptions = {}): ModuleContext {
-  const host = opts.host ?? root.host();
+/** On a temp root (or a Host you made), at a stage given in the options or alone. */
+export function moduleContext(target: TempRoot | Host, options: ModuleContextOptions | Stage = {}): ModuleContext {
+  const opts: ModuleContextOptions = typeof options === "string" ? { stage: options } : options;
+  const host = opts.host ?? ("cleanup" in target ? target.host() : target);
   const paths = pathsFor(INSTANCE_ID);
   const stage = opts.stage ?? "final";
   const settings = { scriptTimeoutMs: 30_000, scriptLogCap: 64 * 1024 };

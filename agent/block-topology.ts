@@ -7,7 +7,7 @@ import type { TargetRoot } from "./host/types";
 export interface BlockDevice {
   /** Kernel name: "vda1", "loop0p1", "dm-0". */
   name: string;
-  /** /dev/<name>. */
+  /** /dev/<name> of the running system: the kernel's device, the same under any --root. */
   dev: string;
   /** Partition number, or null for a whole disk or a device-mapper device. */
   partition: number | null;
