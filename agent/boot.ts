@@ -13,6 +13,7 @@ import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./i
 import { isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
+import type { StageGates } from "./stage-gates";
 import { runUserScript } from "./user-scripts";
 import { consumeUserData } from "./userdata/consume";
 
@@ -263,6 +264,8 @@ const STAGE_BODIES: Record<Stage, (ctx: BootContext) => Promise<void>> = {
 
 export interface RunStagesOptions {
   echo?: ((text: string) => void) | null;
+  /** Synchronises the stages with systemd's ordering points (agent/stage-gates.ts). */
+  gates?: StageGates;
 }
 
 /** Runs the given stages in order. Never throws: what goes wrong is in the returned status. */
@@ -303,6 +306,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
   } else loadState(ctx);
   for (const w of fresh ? status.v1.warnings : []) h.log.warn(w);
   for (const stage of stages) {
+    await opts.gates?.beforeStage(stage, ctx.state.pending.length > 0 || !ctx.state.instanceId);
     const rec = status.v1.stages[stage];
     rec.start = h.clock.now().toISOString();
     rec.end = null;
@@ -326,6 +330,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     status.v1.stage = null;
     if (stage === "final") status.v1.done = true;
     writeStatus(h.root, status);
+    opts.gates?.afterStage(stage);
   }
   if (stages.includes("final")) writeResult(h.root, status);
   await early.syslog?.end();
