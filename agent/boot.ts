@@ -86,9 +86,12 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   const dirName = instanceDirName(data.instanceId);
   if (dirName.changed) ctx.status.v1.warnings.push(`instance-id ${JSON.stringify(data.instanceId)} is not a safe directory name; its state is kept in instances/${dirName.name}`);
   const act = activateInstance(h.root, data.instanceId);
-  h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), { mode: 0o600 });
-  h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), { mode: 0o600 });
-  if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", { mode: 0o600 });
+  // Copies of what the datasource holds: a crash loses nothing the next boot does not
+  // read again, so they skip the fsync (the instance-id and semaphores are what must last).
+  const copy = { mode: 0o600, durable: false };
+  h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), copy);
+  h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), copy);
+  if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", copy);
   const docs = instanceDataDocs(data, ds.id, v1Extras(h.root));
   h.root.writeAtomic(INSTANCE_DATA_SENSITIVE, JSON.stringify(docs.sensitive, null, 1) + "\n", { mode: 0o600 });
   h.root.writeAtomic(INSTANCE_DATA, JSON.stringify(docs.redacted, null, 1) + "\n", { mode: 0o644 });

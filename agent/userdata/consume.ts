@@ -148,8 +148,9 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
   if (opts.full) {
     const dirs = scriptDirs(paths);
     try {
-      h.root.writeAtomic(`${paths.instanceDir}/user-data.txt.i`, processedToMime(user.parts), { mode: 0o600 });
-      if (vendor) h.root.writeAtomic(`${paths.instanceDir}/vendor-data.txt.i`, processedToMime(vendor.parts), { mode: 0o600 });
+      // Made again from user-data.txt on every boot: no fsync needed.
+      h.root.writeAtomic(`${paths.instanceDir}/user-data.txt.i`, processedToMime(user.parts), { mode: 0o600, durable: false });
+      if (vendor) h.root.writeAtomic(`${paths.instanceDir}/vendor-data.txt.i`, processedToMime(vendor.parts), { mode: 0o600, durable: false });
       writeScripts(h, dirs.user, user.scripts);
       writeScripts(h, dirs.vendor, vendor?.scripts ?? []);
       h.root.remove(dirs.boothooks, { recursive: true });
