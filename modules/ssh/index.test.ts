@@ -64,3 +64,27 @@ describe("ssh", () => {
     }
   });
 });
+
+describe("ssh: keys for the initramfs ssh server", () => {
+  const keysOf = (r: TempRoot) => r.host().root.tryReadText("/etc/sprout/initramfs/authorized_keys");
+  it("writes the instance keys where the initramfs pieces are installed, 0600, only when they change", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/sprout/rescue.conf": "RESCUE=y\nDROPBEAR=n\n" });
+    const ctx = moduleContext(root, { instance: INSTANCE });
+    const first = await ssh.run({ ssh_genkeytypes: [] }, ctx);
+    expect(first.detail).toMatch(/initramfs ssh/);
+    expect(keysOf(root)).toBe("# written by sprout's ssh module from the public keys of instance iid-test-1\nssh-ed25519 AAAAinstance meta@data\n");
+    expect(root.host().root.stat("/etc/sprout/initramfs/authorized_keys")!.mode).toBe(0o600);
+    const again = await ssh.run({ ssh_genkeytypes: [] }, ctx);
+    expect(again.detail ?? "").not.toMatch(/initramfs ssh/);
+  });
+
+  it("leaves them out with DROPBEAR=never, or where sprout's initramfs pieces are not installed", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/sprout/rescue.conf": "DROPBEAR=never\n" });
+    await ssh.run({ ssh_genkeytypes: [] }, moduleContext(root, { instance: INSTANCE }));
+    expect(keysOf(root)).toBeNull();
+    root.cleanup();
+    root = tempRoot(ETC_FILES);
+    await ssh.run({ ssh_genkeytypes: [] }, moduleContext(root, { instance: INSTANCE }));
+    expect(keysOf(root)).toBeNull();
+  });
+});

@@ -125,6 +125,32 @@ function pwauth(cfg: CloudConfig, ctx: ModuleContext, done: string[]): void {
   done.push(`PasswordAuthentication ${value}`);
 }
 
+export const INITRAMFS_KEYS = "/etc/sprout/initramfs/authorized_keys";
+const UPDATE_INITRAMFS_TIMEOUT_MS = 600_000;
+
+/**
+ * The keys that may log in to the initramfs's ssh server (dropbear, when the root
+ * does not mount): the instance's keys, where sprout's initramfs pieces are
+ * installed (/etc/sprout/rescue.conf) and dropbear is not left out (DROPBEAR=never).
+ * When they change on the running system the initramfs is rebuilt in the
+ * background: update-initramfs takes many seconds and the boot need not wait.
+ */
+function initramfsKeys(ctx: ModuleContext, keys: string[], done: string[]): void {
+  const root = ctx.host.root;
+  const conf = root.tryReadText("/etc/sprout/rescue.conf");
+  if (conf === null || /^\s*DROPBEAR=["']?never\b/m.test(conf)) return;
+  const text = `# written by sprout's ssh module from the public keys of instance ${ctx.instanceId}\n${keys.join("\n")}\n`;
+  if (root.tryReadText(INITRAMFS_KEYS) === text) return;
+  root.writeAtomic(INITRAMFS_KEYS, text, { mode: 0o600 });
+  done.push(`${INITRAMFS_KEYS} (initramfs ssh)`);
+  if (!root.isSystemRoot || !ctx.host.run.which("update-initramfs")) return;
+  const log = ctx.host.log;
+  void ctx.host.run.run(["update-initramfs", "-u"], { timeoutMs: UPDATE_INITRAMFS_TIMEOUT_MS }).then((r) => {
+    if (r.code === 0) log.info("initramfs rebuilt with the instance's ssh keys");
+    else log.error(`[module:ssh] update-initramfs -u failed (${r.spawnError ?? (r.timedOut ? "timed out" : r.stderr.toString().trim())}); the initramfs ssh server has the old keys: run update-initramfs -u`);
+  });
+}
+
 export const ssh: Module = {
   id: "ssh",
   stage: "network",
@@ -160,6 +186,7 @@ export const ssh: Module = {
         }
       }
     }
+    if (keys.length) initramfsKeys(ctx, keys, done);
     pwauth(cfg, ctx, done);
     return { status: done.length ? "changed" : "unchanged", detail: done.join(", "), errors };
   },
