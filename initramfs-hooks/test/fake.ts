@@ -2,7 +2,7 @@
 // /proc, /sys, /conf, /run, /etc; stub commands on PATH play blkid, mount,
 // umount, udevadm, sleep and dropbear from a small device table, and log
 // every call to CALLS so a test sees what the script did.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -164,22 +164,34 @@ export class FakeInitramfs {
     return this.sh([script, ...args], env);
   }
 
-  /** sh with these arguments (e.g. ["-c", code]) in the same environment as run. */
-  sh(argv: string[], env: Record<string, string> = {}) {
-    const r = spawnSync("sh", argv, {
-      encoding: "utf8",
-      timeout: 30_000,
-      env: {
-        PATH: `${this.bin}:/usr/bin:/bin`,
-        SPROUT_ROOT: this.root,
-        FAKE: this.fake,
-        CALLS: this.calls,
-        ROOT: "LABEL=cloudimg-rootfs",
-        ...this.env,
-        ...env,
-      },
+  /**
+   * sh with these arguments (e.g. ["-c", code]) in the same environment as run.
+   * Asynchronous, so a slow machine does not stall the test worker's event loop.
+   */
+  sh(argv: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((ok) => {
+      const child = spawn("sh", argv, {
+        env: {
+          PATH: `${this.bin}:/usr/bin:/bin`,
+          SPROUT_ROOT: this.root,
+          FAKE: this.fake,
+          CALLS: this.calls,
+          ROOT: "LABEL=cloudimg-rootfs",
+          ...this.env,
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        ok({ code, stdout, stderr });
+      });
     });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   /** Sources a shell-style KEY='value' file with sh and returns what it set. */

@@ -1,6 +1,6 @@
 // hooks/sprout-rescue run with sh and initramfs-tools' real hook-functions,
 // into a temporary DESTDIR, reading a fake system /etc (SPROUT_ROOT).
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,12 +33,15 @@ function setup(files: Record<string, string>) {
   return { sys, dest: join(dir, "dest") };
 }
 
-function runHook(sys: string, dest: string) {
+// Asynchronous, so a slow machine does not stall the test worker's event loop.
+function runHook(sys: string, dest: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   mkdirSync(dest, { recursive: true });
-  return spawnSync("sh", [HOOK], {
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DESTDIR: dest, verbose: "n", SPROUT_ROOT: sys },
+  return new Promise((ok) => {
+    execFile(
+      "sh", [HOOK],
+      { timeout: 120_000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DESTDIR: dest, verbose: "n", SPROUT_ROOT: sys } },
+      (err, stdout, stderr) => ok({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -46,15 +49,15 @@ const has = (dest: string, p: string) => existsSync(join(dest, p)) || existsSync
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHv1QmvdXbZ2ZmWmq2Zw5n2s6mXh3o0i9mJ8d1K6Qz9x user@laptop";
 
 describe.skipIf(why !== null)("hooks/sprout-rescue", () => {
-  it("answers prereqs", () => {
+  it("answers prereqs", async () => {
     const r = spawnSync("sh", [HOOK, "prereqs"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("");
   });
 
-  it("copies util-linux blkid and rescue.conf; with DROPBEAR=never nothing of dropbear", () => {
+  it("copies util-linux blkid and rescue.conf; with DROPBEAR=never nothing of dropbear", async () => {
     const { sys, dest } = setup({ "etc/sprout/rescue.conf": "RESCUE_LABEL=FIXIT\nDROPBEAR=never\n", "etc/sprout/initramfs/authorized_keys": KEY });
-    const r = runHook(sys, dest);
+    const r = await runHook(sys, dest);
     expect(r.status, r.stderr).toBe(0);
     expect(has(dest, "sbin/blkid")).toBe(true);
     expect(readFileSync(join(dest, "etc/sprout/rescue.conf"), "utf8")).toContain("RESCUE_LABEL=FIXIT");
@@ -62,7 +65,7 @@ describe.skipIf(why !== null)("hooks/sprout-rescue", () => {
     expect(existsSync(join(dest, "etc/sprout/initramfs/authorized_keys"))).toBe(false);
   });
 
-  it("includes dropbear with DROPBEAR=n, so sprout.dropbear=1 can start it, with the system's host key converted", () => {
+  it("includes dropbear with DROPBEAR=n, so sprout.dropbear=1 can start it, with the system's host key converted", async () => {
     const hostKey = join(mkdtempSync(join(tmpdir(), "sprout-hostkey-")), "k");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
     const { sys, dest } = setup({
@@ -70,7 +73,7 @@ describe.skipIf(why !== null)("hooks/sprout-rescue", () => {
       "etc/sprout/initramfs/authorized_keys": `# keys of instance i-123\n${KEY}\n`,
       "etc/ssh/ssh_host_ed25519_key": readFileSync(hostKey, "utf8"),
     });
-    const r = runHook(sys, dest);
+    const r = await runHook(sys, dest);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     expect(has(dest, "sbin/dropbear")).toBe(true);
@@ -89,20 +92,20 @@ describe.skipIf(why !== null)("hooks/sprout-rescue", () => {
     rmSync(dirname(hostKey), { recursive: true, force: true });
   });
 
-  it("generates one host key when the system has none, and keeps it for the next build", () => {
+  it("generates one host key when the system has none, and keeps it for the next build", async () => {
     const { sys, dest } = setup({ "etc/sprout/initramfs/authorized_keys": KEY });
-    expect(runHook(sys, dest).status).toBe(0);
+    expect((await runHook(sys, dest)).status).toBe(0);
     const kept = join(sys, "etc/sprout/initramfs/dropbear_ed25519_host_key");
     const first = readFileSync(join(dest, "etc/dropbear/dropbear_ed25519_host_key"));
     expect(readFileSync(kept)).toEqual(first);
     const dest2 = join(dir, "dest2");
-    expect(runHook(sys, dest2).status).toBe(0);
+    expect((await runHook(sys, dest2)).status).toBe(0);
     expect(readFileSync(join(dest2, "etc/dropbear/dropbear_ed25519_host_key"))).toEqual(first);
   });
 
-  it("leaves dropbear out without authorized_keys, and warns only when DROPBEAR=y asked for it", () => {
+  it("leaves dropbear out without authorized_keys, and warns only when DROPBEAR=y asked for it", async () => {
     let { sys, dest } = setup({ "etc/sprout/rescue.conf": "DROPBEAR=y\n" });
-    let r = runHook(sys, dest);
+    let r = await runHook(sys, dest);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain("warning: DROPBEAR=y in rescue.conf but");
     expect(r.stderr).toContain("authorized_keys has no key");
@@ -111,7 +114,7 @@ describe.skipIf(why !== null)("hooks/sprout-rescue", () => {
     rmSync(dir, { recursive: true, force: true });
 
     ({ sys, dest } = setup({ "etc/sprout/initramfs/authorized_keys": "# no keys yet\n" }));
-    r = runHook(sys, dest);
+    r = await runHook(sys, dest);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     expect(has(dest, "sbin/dropbear")).toBe(false);

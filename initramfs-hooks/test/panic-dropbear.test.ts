@@ -48,9 +48,9 @@ async function settled(what: RegExp): Promise<string[]> {
 }
 
 describe("panic/sprout-dropbear", () => {
-  it("does nothing by default (DROPBEAR=n, no kernel argument)", () => {
+  it("does nothing by default (DROPBEAR=n, no kernel argument)", async () => {
     setup({ conf: "DROPBEAR=n\n" });
-    const r = t.run(PANIC);
+    const r = await t.run(PANIC);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     expect(t.callLog()).toEqual([]);
@@ -59,7 +59,7 @@ describe("panic/sprout-dropbear", () => {
 
   it("starts dropbear with keys only, no forwarding, after networking, with DROPBEAR=y", async () => {
     setup({ conf: "DROPBEAR=y\n" });
-    const r = t.run(PANIC, [], { IP: "" });
+    const r = await t.run(PANIC, [], { IP: "" });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Warning: sprout-dropbear: the root device (LABEL=cloudimg-rootfs) was not found; starting an ssh server (DROPBEAR=y in /etc/sprout/rescue.conf)");
     const calls = await settled(/^dropbear /);
@@ -81,32 +81,32 @@ describe("panic/sprout-dropbear", () => {
 
   it("is turned on by sprout.dropbear=1 and uses DROPBEAR_PORT", async () => {
     setup({ cmdline: "root=/dev/vda1 sprout.dropbear=1", conf: "DROPBEAR=n\nDROPBEAR_PORT=2222\n" });
-    const r = t.run(PANIC);
+    const r = await t.run(PANIC);
     expect(r.stdout).toContain("(kernel argument sprout.dropbear=1)");
     const calls = await settled(/^dropbear /);
     expect(calls.find((c) => c.startsWith("dropbear"))).toMatch(/ -p 2222 /);
   });
 
-  it("is turned off by sprout.dropbear=0 even with DROPBEAR=y", () => {
+  it("is turned off by sprout.dropbear=0 even with DROPBEAR=y", async () => {
     setup({ cmdline: "root=/dev/vda1 sprout.dropbear=0", conf: "DROPBEAR=y\n" });
-    const r = t.run(PANIC);
+    const r = await t.run(PANIC);
     expect(r.stdout).toBe("");
     expect(t.callLog()).toEqual([]);
   });
 
-  it("says so when the initramfs has no dropbear", () => {
+  it("says so when the initramfs has no dropbear", async () => {
     setup({ conf: "DROPBEAR=y\n", dropbear: false });
-    const r = t.run(PANIC);
+    const r = await t.run(PANIC);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Warning: sprout-dropbear: no dropbear in this initramfs");
   });
 
   it("starts one server only, however often initramfs-tools panics", async () => {
     setup({ conf: "DROPBEAR=y\n" });
-    t.run(PANIC);
+    await t.run(PANIC);
     await settled(/^dropbear /);
     mkdirSync(join(t.root, "proc/4242"));
-    const again = t.run(PANIC);
+    const again = await t.run(PANIC);
     expect(again.stdout).not.toContain("starting an ssh server");
     await new Promise((r) => setTimeout(r, 300));
     expect(t.callLog().filter((c) => c.startsWith("dropbear"))).toHaveLength(1);
@@ -115,40 +115,40 @@ describe("panic/sprout-dropbear", () => {
   describe("the banner says what failed", () => {
     const banner = () => t.read("run/sprout/initramfs-banner");
 
-    it("root device not found", () => {
+    it("root device not found", async () => {
       setup({ conf: "DROPBEAR=y\n" });
-      t.run(PANIC);
+      await t.run(PANIC);
       expect(banner()).toContain("What failed: the root device (LABEL=cloudimg-rootfs) was not found");
       expect(banner()).toContain("Kernel command line: root=LABEL=cloudimg-rootfs console=ttyS0");
       expect(banner()).toMatch(/mount it yourself on \/root[\s\S]*sprout-continue/);
     });
 
-    it("root found but not mounted", () => {
+    it("root found but not mounted", async () => {
       setup({ conf: "DROPBEAR=y\n" });
       t.device({ name: "vda", label: "cloudimg-rootfs" });
-      t.run(PANIC, [], { ROOT: "/dev/vda" });
+      await t.run(PANIC, [], { ROOT: "/dev/vda" });
       expect(banner()).toContain("What failed: the root file system (/dev/vda) was found but did not mount");
     });
 
-    it("fsck failed", () => {
+    it("fsck failed", async () => {
       setup({ conf: "DROPBEAR=y\n" });
       t.file("run/initramfs/fsck.log", "Log of fsck -C -a -T -t ext4 /dev/vda\n/dev/vda: UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY.\n");
       t.file("run/initramfs/fsck-root", "");
-      t.run(PANIC, [], { ROOT: "/dev/vda" });
+      await t.run(PANIC, [], { ROOT: "/dev/vda" });
       expect(banner()).toContain("failed its check; fsck said:");
       expect(banner()).toContain("UNEXPECTED INCONSISTENCY");
     });
 
-    it("a break= on the kernel command line", () => {
+    it("a break= on the kernel command line", async () => {
       setup({ cmdline: "root=/dev/vda break=premount sprout.dropbear=1" });
-      t.run(PANIC);
+      await t.run(PANIC);
       expect(banner()).toContain("What failed: nothing: the boot was stopped on purpose by break=premount");
     });
 
-    it("root mounted but no init", () => {
+    it("root mounted but no init", async () => {
       setup({ conf: "DROPBEAR=y\n" });
       t.file("proc/mounts", "rootfs / rootfs rw 0 0\n/dev/vda /root ext4 ro 0 0\n");
-      t.run(PANIC, [], { ROOT: "/dev/vda", rootmnt: "/root", init: "/sbin/init" });
+      await t.run(PANIC, [], { ROOT: "/dev/vda", rootmnt: "/root", init: "/sbin/init" });
       expect(banner()).toContain("is mounted on /root but cannot be started (no /sbin/init?)");
     });
   });
@@ -169,7 +169,7 @@ describe("panic/sprout-dropbear", () => {
         fakeProc(other.pid!, 1, "/usr/lib/systemd/systemd-udevd --daemon");
         fakeProc(99999, 57, "sh -i");
         const gone = new Promise((r) => shell.on("exit", (_c, sig) => r(sig)));
-        const r = t.run(PANIC, ["continue"]);
+        const r = await t.run(PANIC, ["continue"]);
         expect(r.stdout).toContain("sprout-continue: the boot goes on");
         expect(r.code).toBe(0);
         expect(await gone).toBe("SIGKILL");
@@ -181,10 +181,10 @@ describe("panic/sprout-dropbear", () => {
       }
     });
 
-    it("fails with a message when there is no emergency shell", () => {
+    it("fails with a message when there is no emergency shell", async () => {
       setup();
       writeFileSync(join(t.root, "proc/uptime"), "1.00 1.00\n");
-      const r = t.run(PANIC, ["continue"]);
+      const r = await t.run(PANIC, ["continue"]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("no emergency shell found");
     });
