@@ -107,7 +107,7 @@ rsyslog:
   it("a rescue boot (rescue.env from the initramfs): instance data, a login message, `sprout rescue status`", () => {
     m.cmdline = "root=/dev/vda1 ro";
     m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-rescue\n");
-    m.write("/.sprout-run/sprout/rescue.env", "RESCUE_ACTIVE=1\nRESCUE_DEVICE=/dev/vdb\nRESCUE_LABEL=RESCUE\nRESCUE_REASON=label RESCUE without a DONE marker\n");
+    m.write("/.sprout-run/sprout/rescue.env", "RESCUE_FORMAT=1\nRESCUE_ACTIVE='1'\nRESCUE_REASON='pivot'\nRESCUE_DEVICE='/dev/vdb'\nRESCUE_LABEL='RESCUE'\nRESCUE_MESSAGE='booted the rescue volume /dev/vdb (label RESCUE)'\n");
     const b = m.run(["sprout", "boot"], { keepRun: true });
     expect([0, 2]).toContain(b.code);
     expect(m.after(["sprout", "query", "v1.rescue.active"]).stdout.trim()).toBe("true");
