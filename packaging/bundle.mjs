@@ -2,7 +2,7 @@
 // no node_modules. Dynamic imports stay lazy inside the bundle, so a command
 // initialises only the code it uses.
 import { build } from "esbuild";
-import { readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 
 // pino's transports are never used (the logger gets sprout's own stream): keep
 // thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
@@ -37,6 +37,8 @@ const result = await build({
 const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
 if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8").replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
+// A fresh checkout has no dist/.
+mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
