@@ -5,15 +5,17 @@ import { findDatasource } from "../datasources";
 import { MODULES } from "../modules";
 import { parseCmdline, type Cmdline } from "./cmdline";
 import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
+import { startEarlySyslog } from "./early-syslog";
 import { NeedNetworkError, errorMessage, SproutError } from "./errors";
 import type { Host } from "./host/types";
-import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs } from "./instance-data";
+import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs, v1Extras } from "./instance-data";
 import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./instance-state";
-import { deepMerge, isPlainObject } from "./merge";
+import { isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
+import type { StageGates } from "./stage-gates";
 import { runUserScript } from "./user-scripts";
-import { processUserData, type ProcessedUserData } from "./userdata";
+import { consumeUserData } from "./userdata/consume";
 
 const BOOT_STATE = "/run/sprout/boot-state.json";
 
@@ -34,6 +36,8 @@ export interface BootContext {
   echo: ((text: string) => void) | null;
   /** Memoised per process: the cloud-config modules see, and the instance-data document. */
   cloudConfig?: CloudConfig;
+  /** Which instance and pass (local / full) cloudConfig was computed for. */
+  cloudConfigKey?: string;
   instanceDoc?: JsonObject;
 }
 
@@ -82,10 +86,13 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   const dirName = instanceDirName(data.instanceId);
   if (dirName.changed) ctx.status.v1.warnings.push(`instance-id ${JSON.stringify(data.instanceId)} is not a safe directory name; its state is kept in instances/${dirName.name}`);
   const act = activateInstance(h.root, data.instanceId);
-  h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), { mode: 0o600 });
-  h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), { mode: 0o600 });
-  if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", { mode: 0o600 });
-  const docs = instanceDataDocs(data, ds.id);
+  // Copies of what the datasource holds: a crash loses nothing the next boot does not
+  // read again, so they skip the fsync (the instance-id and semaphores are what must last).
+  const copy = { mode: 0o600, durable: false };
+  h.root.writeAtomic(`${act.paths.instanceDir}/user-data.txt`, data.userData ?? Buffer.alloc(0), copy);
+  h.root.writeAtomic(`${act.paths.instanceDir}/vendor-data.txt`, data.vendorData ?? Buffer.alloc(0), copy);
+  if (data.networkConfig !== null && data.networkConfig !== undefined) h.root.writeAtomic(`${act.paths.instanceDir}/network-config.json`, JSON.stringify(data.networkConfig, null, 1) + "\n", copy);
+  const docs = instanceDataDocs(data, ds.id, v1Extras(h.root));
   h.root.writeAtomic(INSTANCE_DATA_SENSITIVE, JSON.stringify(docs.sensitive, null, 1) + "\n", { mode: 0o600 });
   h.root.writeAtomic(INSTANCE_DATA, JSON.stringify(docs.redacted, null, 1) + "\n", { mode: 0o644 });
   ctx.instanceDoc = docs.sensitive;
@@ -170,26 +177,31 @@ function currentPaths(ctx: BootContext): Paths {
   return pathsFor(ctx.state.instanceId ?? "iid-datasource-none");
 }
 
-/** The cloud-config modules see: system config, then vendor-data, then user-data. */
-function cloudConfig(ctx: BootContext, stage: Stage): CloudConfig {
-  if (ctx.cloudConfig) return ctx.cloudConfig;
-  const paths = currentPaths(ctx);
-  const parts: Array<[ProcessedUserData, string]> = [];
-  const vendorEnabled = !(isPlainObject(ctx.system.vendor_data) && ctx.system.vendor_data.enabled === false);
-  if (vendorEnabled) parts.push([processUserData(ctx.h.root.tryReadFile(`${paths.instanceDir}/vendor-data.txt`), "vendor-data"), "vendor-data"]);
-  parts.push([processUserData(ctx.h.root.tryReadFile(`${paths.instanceDir}/user-data.txt`), "user-data"), "user-data"]);
-  let cfg: CloudConfig = ctx.system;
-  for (const [ud] of parts) {
-    for (const p of ud.problems) record(ctx, stage, p.source, `[${p.source}] ${p.message}`, { file: `${paths.instanceDir}/${p.source}.txt`, line: p.line, col: p.col });
-    for (const c of ud.cloudConfigs) cfg = deepMerge(cfg, c.value) as CloudConfig;
+/**
+ * The cloud-config modules see: system config, then vendor-data, then user-data.
+ * The local stage gets a first look without the network; the network stage
+ * processes it fully (includes, scripts, boothooks) and reports its problems.
+ */
+async function cloudConfig(ctx: BootContext, stage: Stage): Promise<CloudConfig> {
+  const key = `${ctx.state.instanceId}:${stage === "local" ? "local" : "full"}`;
+  if (ctx.cloudConfig && ctx.cloudConfigKey === key) return ctx.cloudConfig;
+  const full = stage !== "local";
+  const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full });
+  const seen = new Set(ctx.status.v1.errors.map((e) => e.message));
+  for (const p of full ? res.problems : []) {
+    const message = `[${p.source}] ${p.message}`;
+    if (p.warning) {
+      if (!ctx.status.v1.warnings.includes(message)) ctx.status.v1.warnings.push(message);
+    } else if (!seen.has(message)) record(ctx, stage, p.source, message, { file: p.file, line: p.line, col: p.col });
   }
-  ctx.cloudConfig = cfg;
-  return cfg;
+  ctx.cloudConfig = res.config;
+  ctx.cloudConfigKey = key;
+  return res.config;
 }
 
 async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
   const { h } = ctx;
-  const cfg = cloudConfig(ctx, stage);
+  const cfg = await cloudConfig(ctx, stage);
   const paths = currentPaths(ctx);
   const instanceId = ctx.state.instanceId ?? "iid-datasource-none";
   const mctx: ModuleContext = {
@@ -255,6 +267,8 @@ const STAGE_BODIES: Record<Stage, (ctx: BootContext) => Promise<void>> = {
 
 export interface RunStagesOptions {
   echo?: ((text: string) => void) | null;
+  /** Synchronises the stages with systemd's ordering points (agent/stage-gates.ts). */
+  gates?: StageGates;
 }
 
 /** Runs the given stages in order. Never throws: what goes wrong is in the returned status. */
@@ -282,6 +296,12 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     state: { pending: [], datasource: null, instanceId: null },
     echo: opts.echo ?? null,
   };
+  const hostnameOf = (doc?: JsonObject): string | null => {
+    const v1 = doc?.v1;
+    return isPlainObject(v1) && typeof v1.local_hostname === "string" ? v1.local_hostname : null;
+  };
+  const early = startEarlySyslog(h, loaded.config, cmdline, { kernelLog: fresh, identity: () => ({ instanceId: ctx.state.instanceId, hostname: hostnameOf(ctx.instanceDoc) }) });
+  if (early.problem) record(ctx, stages[0] ?? null, "syslog", early.problem);
   if (fresh) {
     h.root.remove(BOOT_STATE);
     status.v1.warnings.push(...warnings, ...cmdline.warnings);
@@ -289,6 +309,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
   } else loadState(ctx);
   for (const w of fresh ? status.v1.warnings : []) h.log.warn(w);
   for (const stage of stages) {
+    await opts.gates?.beforeStage(stage, ctx.state.pending.length > 0 || !ctx.state.instanceId);
     const rec = status.v1.stages[stage];
     rec.start = h.clock.now().toISOString();
     rec.end = null;
@@ -312,8 +333,10 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     status.v1.stage = null;
     if (stage === "final") status.v1.done = true;
     writeStatus(h.root, status);
+    opts.gates?.afterStage(stage);
   }
   if (stages.includes("final")) writeResult(h.root, status);
+  await early.syslog?.end();
   return status;
 }
 

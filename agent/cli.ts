@@ -71,6 +71,14 @@ function usage(g: Globals, message: string, usageLine = "sprout [--root DIR] COM
   return 2;
 }
 
+// `sprout query --all | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,3 +1,4 @@
+import type { TargetRoot } from "./host/types";
 import type { InstanceData, JsonObject } from "./types";
 
 export const INSTANCE_DATA = "/run/sprout/instance-data.json";
@@ -48,4 +49,48 @@ export function lookupKey(doc: unknown, key: string): { found: boolean; value: u
     else return { found: false, value: undefined };
   }
   return { found: true, value: cur };
+}
+
+/**
+ * v1 keys that local-stage modules found (e.g. v1.rescue), one JSON file per key.
+ * The engine merges them whenever it writes instance data, so a datasource found
+ * later (in the network stage) keeps them.
+ */
+export const V1_EXTRAS_DIR = "/run/sprout/instance-data-v1.d";
+
+export function v1Extras(root: TargetRoot): JsonObject {
+  const out: JsonObject = {};
+  let names: string[] = [];
+  try {
+    names = root.readdir(V1_EXTRAS_DIR);
+  } catch {
+    return out;
+  }
+  for (const name of names.sort()) {
+    const m = /^([a-z][a-z0-9_]*)\.json$/.exec(name);
+    if (!m) continue;
+    try {
+      out[m[1]!] = JSON.parse(root.readText(`${V1_EXTRAS_DIR}/${name}`, 1024 * 1024)) as unknown;
+    } catch {
+      // a broken extra is left out; the module that wrote it reports its own problems
+    }
+  }
+  return out;
+}
+
+/** Adds v1.<key> now: to the extras, to the instance-data files already written, and to the document in memory. */
+export function addV1Key(root: TargetRoot, key: string, value: unknown, doc?: JsonObject): void {
+  root.writeAtomic(`${V1_EXTRAS_DIR}/${key}.json`, JSON.stringify(value) + "\n", { mode: 0o644 });
+  if (doc && typeof doc.v1 === "object" && doc.v1 !== null) (doc.v1 as JsonObject)[key] = value;
+  for (const [path, mode] of [[INSTANCE_DATA_SENSITIVE, 0o600], [INSTANCE_DATA, 0o644]] as const) {
+    const text = root.tryReadText(path);
+    if (!text) continue;
+    try {
+      const d = JSON.parse(text) as JsonObject;
+      d.v1 = { ...(d.v1 as JsonObject), [key]: value };
+      root.writeAtomic(path, JSON.stringify(d, null, 1) + "\n", { mode });
+    } catch {
+      // unreadable instance data is the engine's to report; the extras file still carries the key
+    }
+  }
 }

@@ -5,8 +5,9 @@ import type { Datasource } from "../agent/types";
 import { ec2 } from "./ec2";
 import { noCloud } from "./nocloud";
 import { none } from "./none";
+import { ovf } from "./ovf";
 
-export const DATASOURCES: readonly Datasource[] = [noCloud, ec2, none];
+export const DATASOURCES: readonly Datasource[] = [noCloud, ovf, ec2, none];
 
 export function findDatasource(id: string): Datasource | undefined {
   const want = id.toLowerCase();

@@ -86,10 +86,11 @@ beforeAll(async () => {
   const r = spawnSync(process.execPath, [join(REPO, "docs/build.mjs"), "--out", SITE], { encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) throw new Error(`docs build failed: ${r.stderr}`);
   // The server runs in its own process: chromium is driven with spawnSync, which blocks this one's event loop.
-  server = spawn(process.execPath, ["-e", SERVER, SITE], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", SERVER, SITE], { stdio: ["ignore", "pipe", "inherit"] });
+  server = child;
   const port = await new Promise<string>((ok, fail) => {
-    server.stdout!.once("data", (d: Buffer) => ok(d.toString().trim()));
-    server.once("exit", () => fail(new Error("the test web server did not start")));
+    child.stdout!.once("data", (d: Buffer) => ok(d.toString().trim()));
+    child.once("exit", () => fail(new Error("the test web server did not start")));
   });
   base = `http://127.0.0.1:${port}/`;
   mkdirSync(ARTEFACTS, { recursive: true });

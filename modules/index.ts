@@ -1,22 +1,62 @@
-// The module registry, in run order within each stage. Static on purpose: the
-// single-file bundle cannot discover folders at run time. modules/registry.test.ts
-// checks every entry has a schema with documented keys and a test.
+// The module registry, in run order within each stage (cloud-init's order).
+// Static on purpose: the single-file bundle cannot discover folders at run time.
+// modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
+import { bootcmd } from "./bootcmd";
+import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
+import { growpart } from "./growpart";
+import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { output } from "./output";
+import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
+import { phoneHome } from "./phone_home";
+import { powerStateChange } from "./power_state_change";
+import { resizefs } from "./resizefs";
+import { rescue } from "./rescue";
+import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
+import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from "./scripts_user";
 import { setHostname } from "./set_hostname";
+import { ssh } from "./ssh";
+import { timezone } from "./timezone";
+import { updateEtcHosts } from "./update_etc_hosts";
 import { updateHostname } from "./update_hostname";
+import { usersGroups } from "./users_groups";
 import { writeFiles, writeFilesDeferred } from "./write_files";
 
 export const MODULES: readonly Module[] = [
+  // local (before the network: the disk, then the filesystem on it)
+  growpart,
+  resizefs,
+  rescue,
   // network (cloud-init's "init" stage modules)
+  output,
+  boothooks,
+  bootcmd,
   writeFiles,
   setHostname,
   updateHostname,
+  updateEtcHosts,
+  rsyslog,
+  usersGroups,
+  ssh,
+  // config
+  timezone,
+  grubFallback,
   // final
+  packageUpdateUpgradeInstall,
   writeFilesDeferred,
+  scriptsVendor,
+  scriptsPerOnce,
+  scriptsPerBoot,
+  scriptsPerInstance,
   runcmd,
+  scriptsUser,
+  phoneHome,
   finalMessage,
+  // reaching it means this boot worked, so the next one needs no fallback kernel
+  grubFallbackBootOk,
+  powerStateChange,
 ];
 
 export function findModule(id: string): Module | undefined {

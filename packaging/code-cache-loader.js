@@ -13,7 +13,6 @@
 const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
-const crypto = require("crypto");
 
 const source = __SPROUT_SOURCE__;
 const wrapped = "(function (exports, require, module, __filename, __dirname) {" + source + "\n})";
@@ -38,7 +37,8 @@ function commandName() {
 let cacheFile = null;
 let cached;
 if (dirSetting !== "off") {
-  const key = crypto.createHash("sha256").update(process.version).update(process.arch).update(source).digest("hex").slice(0, 24);
+  // The source's hash is computed at build time: hashing 600 KB at every start would cost more than it saves.
+  const key = __SPROUT_SOURCE_HASH__ + "-" + process.version + "-" + process.arch;
   cacheFile = path.join(dirSetting, "code-" + key + "-" + commandName() + ".bin");
   try {
     const fd = fs.openSync(cacheFile, "r");

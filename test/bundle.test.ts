@@ -21,7 +21,7 @@ describe("dist/sprout.js", () => {
     expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).code).toBe(0);
     const files = readdirSync(cache);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^code-[0-9a-f]{24}-none\.bin$/);
+    expect(files[0]).toMatch(new RegExp(`^code-[0-9a-f]{16}-${process.version}-${process.arch}-none\\.bin$`));
     expect(sprout(["status"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).code).toBe(0);
     expect(readdirSync(cache).some((f) => f.endsWith("-status.bin"))).toBe(true);
   });

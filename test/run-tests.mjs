@@ -1,11 +1,13 @@
 // `npm test` after set-up: the vitest suites (unit, module, conformance, chroot e2e),
-// then the qemu boot tests, then one closing line "N passed, N failed, N skipped".
+// then the qemu boot tests (initramfs) and the VM image tests, then one closing line
+// "N passed, N failed, N skipped". Every suite runs even when an earlier one failed.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 
 mkdirSync("test-results", { recursive: true });
 const suites = [["unit+e2e", "vitest.config.ts", "test-results/unit.json"]];
 if (existsSync("test/boot/vitest.config.ts")) suites.push(["boot", "test/boot/vitest.config.ts", "test-results/boot.json"]);
+if (existsSync("test/vm/vitest.config.ts")) suites.push(["vm", "test/vm/vitest.config.ts", "test-results/vm.json"]);
 
 let passed = 0;
 let failed = 0;

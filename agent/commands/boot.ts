@@ -1,6 +1,8 @@
 import { runStages } from "../boot";
+import { carryOutPowerState } from "../../modules/power_state_change";
 import { createHost } from "../host";
 import { acquireLock } from "../lock";
+import { stageGates } from "../stage-gates";
 import { bootState, exitCodeFor } from "../status";
 import { STAGES, type Stage } from "../types";
 import { UsageError, type Parsed } from "./args";
@@ -19,8 +21,14 @@ async function runWithLock(g: Globals, stages: Stage[], a: Parsed): Promise<numb
     return 1;
   }
   try {
-    const status = await runStages(h, stages, { echo: quiet ? null : (t) => process.stdout.write(t) });
+    const gates = a.options.gates === true ? stageGates(h) : undefined;
+    const status = await runStages(h, stages, { echo: quiet ? null : (t) => process.stdout.write(t), gates });
     h.log.flush();
+    // After the status is on disk: a reboot or power-off asked for by power_state.
+    if (stages.includes("final")) {
+      const failed = await carryOutPowerState(h);
+      if (failed) g.err(`sprout: power_state: ${failed}\n`);
+    }
     return exitCodeFor(bootState(status));
   } finally {
     lock.release();
@@ -35,8 +43,11 @@ const QUIET = {
 export const bootCommand: Command = {
   name: "boot",
   summary: "run all boot stages (local, network, config, final) in one process",
-  usage: "sprout boot [--quiet] [--lock-wait S]",
-  options: QUIET,
+  usage: "sprout boot [--quiet] [--lock-wait S] [--gates]",
+  options: {
+    ...QUIET,
+    gates: { type: "boolean", help: "before each stage, wait (bounded) for its systemd unit to open /run/sprout/gate/STAGE (sprout.service)" },
+  },
   details: "Exit status: 0 clean, 1 a stage could not complete, 2 degraded (something failed, the boot went on).",
   run: (a, g) => runWithLock(g, [...STAGES], a),
 };

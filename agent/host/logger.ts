@@ -47,7 +47,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       } catch {
         return;
       }
-      if (RANK[rec.level] >= consoleRank) process.stderr.write(consoleLine(rec));
+      if (RANK[rec.level] >= consoleRank) process.stderr.write(journalPrefix(rec) + consoleLine(rec));
       for (const sink of sinks) {
         try {
           sink(rec);
@@ -85,6 +85,11 @@ export function createLogger(opts: LoggerOptions): Logger {
   });
   return wrap(base);
 }
+
+// Under systemd (JOURNAL_STREAM is set when stderr is the journal) a "<N>" prefix
+// gives each line its syslog priority in the journal; journald strips it again for the console.
+const PRIORITY: Record<LogRecord["level"], string> = { debug: "<7>", info: "<6>", warn: "<4>", error: "<3>" };
+const journalPrefix = (rec: LogRecord): string => (process.env.JOURNAL_STREAM ? (PRIORITY[rec.level] ?? "") : "");
 
 const SKIP = new Set(["level", "time", "msg", "stage", "module", "evt", "name", "result", "ms", "final_message", "source", "datasource", "subplatform"]);
 

@@ -159,10 +159,43 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+export interface SyslogTarget {
+  protocol: "udp" | "tcp";
+  host: string;
+  port: number;
+}
+
+export interface SyslogSenderStats {
+  sent: number;
+  dropped: number;
+  /** The first failure (connection refused, timeout, ...), or null. */
+  error: string | null;
+}
+
+/** Sends formatted syslog messages, in order, best effort: never throws, never blocks. */
+export interface SyslogSender {
+  send(message: string): void;
+  /** Sends what is queued, waiting at most `timeoutMs`, then closes. */
+  close(timeoutMs: number): Promise<SyslogSenderStats>;
+}
+
+export interface KernelLogLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export interface SyslogIO {
+  connect(target: SyslogTarget): SyslogSender;
+  /** The kernel ring buffer's records (raw /dev/kmsg lines) at a host path, read without blocking. */
+  readKernelLog(hostPath: string, limits: KernelLogLimits): string[];
+}
+
 export interface Host {
   root: TargetRoot;
   run: Runner;
   fetch: Fetcher;
   log: Logger;
   clock: Clock;
+  /** Early remote syslog's sockets; absent in hosts that cannot send (then nothing is sent). */
+  syslog?: SyslogIO;
 }

@@ -60,6 +60,7 @@ datasourceConformance({
     mockMachine("an HTML page in place of the token", { faults: [{ match: /^PUT /, kind: "html" }] }),
     mockMachine("the identity document cut short", { faults: [{ match: /instance-identity\/document$/, kind: "truncate" }] }),
     mockMachine("10 MB in one meta-data key", { faults: [{ match: /meta-data\/ami-id$/, kind: "body", body: Buffer.alloc(10 * 1024 * 1024, "a") }] }),
+    mockMachine("10 MB of meta-data in ten keys under the per-key cap", { metaData: { ...defaultMetaData(), ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`big-${i}`, Buffer.alloc(1000 * 1024, "b")])) } }),
     mockMachine("a listing that contains itself", { metaData: { ...defaultMetaData(), loop: {} }, faults: [{ match: /meta-data\/(loop\/)+$/, kind: "body", body: "loop/" }] }),
     mockMachine("thousands of keys", { metaData: manyKeys(3000) }),
     mockMachine("500 on every meta-data request", { faults: [{ match: /^GET \/2021-03-23\/meta-data/, kind: "status", status: 500 }] }),
@@ -181,6 +182,12 @@ describe("Ec2: what it reads", () => {
     await mock!.close();
     const latin1 = Buffer.from([0x23, 0x21, 0x2f, 0x62, 0x69, 0x6e, 0x2f, 0x73, 0x68, 0x0a, 0xe9, 0xff, 0xfe, 0x0a]);
     expect((await run({ userData: latin1 })).data.userData!.equals(latin1)).toBe(true);
+  });
+
+  it("skips listing entries that would leave the directory, and says so", async () => {
+    const { data, log } = await run({ faults: [{ match: /^GET \/2021-03-23\/meta-data\/$/, kind: "body", body: "instance-id\n../\n..\n../../latest/user-data\n" }] });
+    expect(Object.keys(data.metaData)).toEqual(["instance-id"]);
+    expect(log).toMatch(/skipped the listing entry [^\n]*\.\.\/[^\n]*not a safe path segment/);
   });
 
   it("treats a 404 on user-data as none", async () => {

@@ -8,11 +8,12 @@ import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
 import { parseYaml } from "../../agent/yaml";
 import { noCloudFromCmdline, parseMetaData, seedFileUrl, type NoCloudCmdline } from "./parse";
+import { findSeedDevice, seedDevicesConfigured } from "./seed-device";
 
 export const SEED_DIRS = ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"];
 const MAX_SEED_FILE = 16 * 1024 * 1024;
 
-interface SeedFiles {
+export interface SeedFiles {
   where: string;
   metaData: Buffer;
   userData: Buffer | null;
@@ -62,7 +63,7 @@ function readSeedDir(h: Host, dir: string): SeedFiles {
   };
 }
 
-const NETWORK_WAIT_HINT = "check the network and the seed URL; datasource.NoCloud.max_wait sets how long sprout waits for them (default 60 s)";
+const networkWaitHint = (ds: string) => `check the network and the seed URL; datasource.${ds}.max_wait sets how long sprout waits for them (default 60 s)`;
 
 /**
  * A seed at a URL (file://, http://, https://). Only meta-data is required; a 404
@@ -70,15 +71,16 @@ const NETWORK_WAIT_HINT = "check the network and the seed URL; datasource.NoClou
  * user-data a server failed to send would configure the wrong machine).
  * Over the network, meta-data is also the connectivity probe: sprout waits for the
  * server to become reachable until max_wait, then gives up with the reason.
+ * Exported for OVF's seedfrom property; `ds` names the datasource in errors.
  */
-async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promise<SeedFiles> {
+export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string, ds = "NoCloud"): Promise<SeedFiles> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(base)?.[1]?.toLowerCase();
   if (scheme !== "file" && scheme !== "http" && scheme !== "https") {
-    throw new DatasourceError("NoCloud", `seedfrom ${JSON.stringify(base)} has an unsupported scheme${scheme ? ` "${scheme}"` : ""}`, {
+    throw new DatasourceError(ds, `seedfrom ${JSON.stringify(base)} has an unsupported scheme${scheme ? ` "${scheme}"` : ""}`, {
       hint: "use file:///path/, http://host/path/ or https://host/path/",
     });
   }
-  if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError("NoCloud", `seed ${base} needs the network`);
+  if (scheme !== "file" && ctx.stage === "local") throw new NeedNetworkError(ds, `seed ${base} needs the network`);
   const timeoutMs = Number(ctx.config.timeout ?? 10) * 1000;
   const retries = Number(ctx.config.retries ?? 3);
   const started = h.clock.monoMs();
@@ -88,9 +90,9 @@ async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promi
     } catch (err) {
       if (err instanceof FetchError && err.kind === "deadline") {
         const waited = Math.round((h.clock.monoMs() - started) / 100) / 10;
-        throw new DatasourceError("NoCloud", `gave up waiting for the seed at ${base} after ${waited} s: ${err.message}`, { cause: err, hint: NETWORK_WAIT_HINT });
+        throw new DatasourceError(ds, `gave up waiting for the seed at ${base} after ${waited} s: ${err.message}`, { cause: err, hint: networkWaitHint(ds) });
       }
-      throw new DatasourceError("NoCloud", `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and the server; the next boot tries again" });
+      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and the server; the next boot tries again" });
     }
   };
   const waitForServer = async (url: string) => {
@@ -105,9 +107,9 @@ async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promi
         if (!unreachable) throw err;
         if (remaining <= 0) {
           const waited = Math.round((h.clock.monoMs() - started) / 100) / 10;
-          throw new DatasourceError("NoCloud", `gave up waiting for the seed at ${base} after ${waited} s: ${cause.message}`, { cause, hint: NETWORK_WAIT_HINT });
+          throw new DatasourceError(ds, `gave up waiting for the seed at ${base} after ${waited} s: ${cause.message}`, { cause, hint: networkWaitHint(ds) });
         }
-        if (delay === 250) h.log.info(`[ds:NoCloud] ${url} is not reachable yet (${cause.message}); waiting for the network up to ${Math.round(remaining / 1000)} s`);
+        if (delay === 250) h.log.info(`[ds:${ds}] ${url} is not reachable yet (${cause.message}); waiting for the network up to ${Math.round(remaining / 1000)} s`);
         await h.clock.sleep(Math.min(delay, remaining));
         delay = Math.min(delay * 2, 2000);
       }
@@ -118,7 +120,7 @@ async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string): Promi
     const res = required && scheme !== "file" ? await waitForServer(url) : await fetchOnce(url);
     if (res.status === 200) return res.body;
     if (res.status === 404 && !required) return null;
-    throw new DatasourceError("NoCloud", `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
+    throw new DatasourceError(ds, `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
   };
   const metaData = (await get("meta-data", true))!;
   return {
@@ -173,6 +175,9 @@ export const noCloud: Datasource = {
     if (cmd) return { reason: `ds=${cmd.mode} on the kernel command line${cmd.seedfrom ? ` (seed ${cmd.seedfrom})` : ""}` };
     const configured = configuredSeedfrom(ctx);
     if (configured) return { reason: `datasource.NoCloud.seedfrom ${configured} in the system config` };
+    if (seedDevicesConfigured(ctx)) return { reason: "datasource.NoCloud.devices in the system config" };
+    const device = findSeedDevice(h, ctx);
+    if (device) return { reason: `seed volume ${device.where}` };
     return null;
   },
 
@@ -182,6 +187,8 @@ export const noCloud: Datasource = {
     if (dir) return toInstanceData(readSeedDir(h, dir), cmd);
     const seedfrom = cmd?.seedfrom || configuredSeedfrom(ctx);
     if (seedfrom) return toInstanceData(await readSeedUrl(h, ctx, seedfrom), cmd);
+    const device = findSeedDevice(h, ctx);
+    if (device) return toInstanceData(device, cmd);
     if (cmd) {
       // ds=nocloud;i=...;h=... alone: meta-data from the command line, no user-data.
       return toInstanceData({ where: "cmdline", metaData: Buffer.alloc(0), userData: null, vendorData: null, networkConfig: null }, cmd);

@@ -113,12 +113,21 @@ echo 100 >"$SPROUT_ROOT/sys/block/vdb/size"; printf RESCUE >"$FAKE/devs/vdb/LABE
     expect(env()).toMatchObject({ RESCUE_REASON: "marker", RESCUE_ROOT: "/dev/vdb" });
   });
 
-  it("leaves root= alone when it does not point at the ignored volume", () => {
+  it("pins root= too when blkid -l would pick the root this time: the next probe may not", () => {
     setup();
     t.device({ name: "vda", label: "cloudimg-rootfs", uuid: "1111-aaaa" });
     t.device({ name: "vdb", label: "RESCUE", uuid: "1111-aaaa", files: { DONE: "" } });
     t.run(LOCAL_TOP, [], { ROOT: "UUID=1111-aaaa" });
+    expect(param()).toBe("ROOT=/dev/vda\n");
+  });
+
+  it("leaves root= alone when the ignored volume does not match it", () => {
+    setup();
+    t.device({ name: "vda", label: "cloudimg-rootfs", uuid: "1111-aaaa" });
+    t.device({ name: "vdb", label: "RESCUE", uuid: "2222-bbbb", files: { DONE: "" } });
+    t.run(LOCAL_TOP, [], { ROOT: "UUID=1111-aaaa" });
     expect(param()).toBe("");
+    expect(env()).toMatchObject({ RESCUE_ROOT: "UUID=1111-aaaa" });
   });
 
   it("does nothing at all with sprout.rescue=0", () => {

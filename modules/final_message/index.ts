@@ -16,7 +16,8 @@ export const FINAL_MESSAGE_SCHEMA = {
 } as const;
 
 export function renderFinalMessage(template: string, vars: Record<string, string>): string {
-  return template.replace(/\$\{?([A-Z_]+)\}?/g, (m, name: string) => vars[name] ?? vars[name.toUpperCase()] ?? m);
+  // cloud-init's own examples write $version, $timestamp: lower case works too.
+  return template.replace(/\$\{?([A-Za-z_]+)\}?/g, (m, name: string) => vars[name] ?? vars[name.toUpperCase()] ?? m);
 }
 
 export const finalMessage: Module = {

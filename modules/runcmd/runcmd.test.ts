@@ -23,7 +23,7 @@ describe("runcmd", () => {
     const text = log(r);
     expect(text).toContain(`kept ${r.dir}\n`);
     expect(text).toContain("a b|$X|");
-    expect(text).toMatch(/^--- sprout: BEGIN runcmd stage=final instance=iid-test at \S+Z\n/);
+    expect(text).toMatch(/^--- sprout: BEGIN runcmd stage=final instance=iid-test-1 at \S+Z\n/);
     expect(text).toMatch(/--- sprout: END runcmd exit=0 after \d+ ms\n$/);
     expect(statSync(join(r.dir, "var/log/user_data.log")).mode & 0o777).toBe(0o600);
   });

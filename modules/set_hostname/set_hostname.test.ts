@@ -29,7 +29,7 @@ describe("set_hostname", () => {
     await setHostname.run({ hostname: "myhost", fqdn: "myhost.example.com" }, moduleContext(r, { v1: { local_hostname: "ignored" } }));
     expect(read(r, "/etc/hostname")).toBe("myhost\n");
     expect(read(r, "/etc/hosts")).toContain("127.0.1.1 myhost.example.com myhost");
-    await setHostname.run({ fqdn: "a.example.org", prefer_fqdn_over_hostname: true }, moduleContext(r));
+    await setHostname.run({ fqdn: "a.example.org", prefer_fqdn_over_hostname: true }, moduleContext(r, { v1: { local_hostname: null } }));
     expect(read(r, "/etc/hostname")).toBe("a.example.org\n");
   });
 
@@ -41,7 +41,7 @@ describe("set_hostname", () => {
   it("skips with preserve_hostname or without a name, and refuses an invalid name", async () => {
     const r = root({ "/etc/hostname": "keep\n" });
     expect((await setHostname.run({ preserve_hostname: true, hostname: "x" }, moduleContext(r))).status).toBe("skipped");
-    expect((await setHostname.run({}, moduleContext(r))).status).toBe("skipped");
+    expect((await setHostname.run({}, moduleContext(r, { v1: { local_hostname: null } }))).status).toBe("skipped");
     await expect(setHostname.run({ hostname: "bad_name!" }, moduleContext(r))).rejects.toThrow(/not a valid host name/);
     expect(read(r, "/etc/hostname")).toBe("keep\n");
   });

@@ -63,12 +63,12 @@ describe.skipIf(why !== null)("dropbear in the initramfs under qemu", () => {
     const port = await freePort();
     // No panic=: with it initramfs-tools reboots without running panic scripts.
     const vm = startVm({
-      kernel, initrd, disks: [], sshPort: port, timeoutMs: 180_000, log: join(work, "missing.log"),
+      kernel, initrd, disks: [], sshPort: port, timeoutMs: 360_000, log: join(work, "missing.log"),
       append: "root=LABEL=cloudimg-rootfs sprout.dropbear=1",
     });
     try {
       // initramfs-tools waits 30 s for the root before it panics.
-      await vm.waitFor(/sprout-dropbear: ssh server on port 22/, 150_000);
+      await vm.waitFor(/sprout-dropbear: ssh server on port 22/, 300_000);
       const cmd = await ssh(port, ["root@127.0.0.1", "echo logged-in-as-$(id -un); cat /run/sprout/initramfs-banner"]);
       expect(cmd.out).toContain("logged-in-as-root");
       expect(cmd.out).toContain("What failed: the root device (LABEL=cloudimg-rootfs) was not found");
@@ -90,11 +90,11 @@ describe.skipIf(why !== null)("dropbear in the initramfs under qemu", () => {
     const port = await freePort();
     // A mount option ext4 refuses: the root is there but does not mount.
     const vm = startVm({
-      kernel, initrd, disks: [root], sshPort: port, timeoutMs: 180_000, log: join(work, "nomount.log"),
+      kernel, initrd, disks: [root], sshPort: port, timeoutMs: 360_000, log: join(work, "nomount.log"),
       append: "root=LABEL=cloudimg-rootfs rootflags=sprout_no_such_option sprout.dropbear=1",
     });
     try {
-      await vm.waitFor(/sprout-dropbear: ssh server on port 22/, 150_000);
+      await vm.waitFor(/sprout-dropbear: ssh server on port 22/, 300_000);
       const banner = await ssh(port, ["root@127.0.0.1", "cat /run/sprout/initramfs-banner"]);
       expect(banner.out).toContain("What failed: the root file system (/dev/vda) was found but did not mount");
       const cont = await ssh(port, ["root@127.0.0.1", "mount -r /dev/vda /root && sprout-continue"]);
@@ -111,11 +111,11 @@ describe.skipIf(why !== null)("dropbear in the initramfs under qemu", () => {
     // panic=1 ends the boot at the first panic, before panic scripts would run,
     // so this boot has no panic=: the test waits for the emergency shell.
     const vm = startVm({
-      kernel, initrd, disks: [root], timeoutMs: 120_000, log: join(work, "off.log"),
+      kernel, initrd, disks: [root], timeoutMs: 300_000, log: join(work, "off.log"),
       append: "root=LABEL=cloudimg-rootfs rootflags=sprout_no_such_option",
     });
     try {
-      const log = await vm.waitFor(/\(initramfs\)/, 100_000);
+      const log = await vm.waitFor(/\(initramfs\)/, 240_000);
       expect(log).toMatch(/Failed to mount \/dev\/vda as root file system/);
       expect(log).not.toMatch(/sprout-dropbear/);
     } finally {

@@ -37,7 +37,7 @@ describe.skipIf(why !== null)("RESCUE pivot under qemu", () => {
   });
 
   const boot = (name: string, disks: string[], append: string) =>
-    bootOnce({ kernel, initrd, disks, append: `${append} panic=1`, timeoutMs: 120_000, log: join(work, `${name}.log`) });
+    bootOnce({ kernel, initrd, disks, append: `${append} panic=1`, timeoutMs: 300_000, log: join(work, `${name}.log`) });
 
   it("boots the normal root when no rescue volume is attached", async () => {
     const log = await boot("none", [disk.root], `root=UUID=${uuid}`);

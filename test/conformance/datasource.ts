@@ -46,6 +46,16 @@ export const FOREIGN_MACHINES: Record<string, Machine> = {
       return {};
     },
   },
+  OVF: {
+    name: "OVF environment seed file",
+    setup: (r) => {
+      r.write(
+        "/var/lib/cloud/seed/ovf-env.xml",
+        '<?xml version="1.0"?><Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="instance-id" oe:value="iid-ovf-foreign"/></PropertySection></Environment>\n',
+      );
+      return {};
+    },
+  },
   Ec2: {
     name: "EC2 instance (firmware says Amazon EC2; no metadata service reachable)",
     setup: (r) => {

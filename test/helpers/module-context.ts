@@ -1,24 +1,94 @@
-// A ModuleContext on a temporary target root, for module tests.
-import { sproutSettings } from "../../agent/config";
+// A ModuleContext on a temp target root, with the real Host (or a Host whose
+// Runner / Fetcher records calls instead of running them, for commands that
+// must never run on the test machine: apt-get, shutdown, user scripts that
+// would write to the machine's own files).
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { pathsFor } from "../../agent/instance-state";
-import type { JsonObject, ModuleContext, Stage } from "../../agent/types";
+import type { FetchOptions, FetchResponse, Host, RunOptions, RunResult } from "../../agent/host/types";
+import type { CloudConfig, JsonObject, ModuleContext, Stage } from "../../agent/types";
 import { runUserScript } from "../../agent/user-scripts";
+import { parseYaml } from "../../agent/yaml";
 import type { TempRoot } from "./target";
 
-export function moduleContext(r: TempRoot, opts: { stage?: Stage; instanceId?: string; v1?: JsonObject; metaData?: JsonObject } = {}): ModuleContext {
-  const host = r.host();
-  const instanceId = opts.instanceId ?? "iid-test";
-  const paths = pathsFor(instanceId);
-  const stage = opts.stage ?? "network";
-  const settings = sproutSettings({});
+export const INSTANCE_ID = "iid-test-1";
+
+export interface ModuleContextOptions {
+  host?: Host;
+  /** The whole instance-data document; by default built from v1 and metaData. */
+  instance?: JsonObject;
+  /** Keys merged over the default v1 (instance_id, local_hostname "testhost", public_ssh_keys []). */
+  v1?: JsonObject;
+  metaData?: JsonObject;
+  stage?: Stage;
+}
+
+/** On a temp root (or a Host you made), at a stage given in the options or alone. */
+export function moduleContext(target: TempRoot | Host, options: ModuleContextOptions | Stage = {}): ModuleContext {
+  const opts: ModuleContextOptions = typeof options === "string" ? { stage: options } : options;
+  const host = opts.host ?? ("cleanup" in target ? target.host() : target);
+  const paths = pathsFor(INSTANCE_ID);
+  const stage = opts.stage ?? "final";
+  const settings = { scriptTimeoutMs: 30_000, scriptLogCap: 64 * 1024 };
   return {
     host,
     stage,
-    instance: { v1: { instance_id: instanceId, local_hostname: null, ...opts.v1 }, ds: { meta_data: opts.metaData ?? {} } },
-    instanceId,
+    instance: opts.instance ?? { v1: { instance_id: INSTANCE_ID, local_hostname: "testhost", public_ssh_keys: [], ...opts.v1 }, ds: { meta_data: opts.metaData ?? {} } },
+    instanceId: INSTANCE_ID,
     paths,
     settings,
     datasource: "NoCloud",
-    runUserScript: (name, argv, o) => runUserScript({ host, paths, instanceId, stage, settings, echo: null }, name, argv, o),
+    runUserScript: (name, argv, o) => runUserScript({ host, paths, instanceId: INSTANCE_ID, stage, settings, echo: null }, name, argv, o),
   };
 }
+
+export interface Recorded {
+  host: Host;
+  runs: Array<{ argv: string[]; opts: RunOptions }>;
+  fetches: Array<{ url: string; opts: FetchOptions }>;
+}
+
+/** A Host whose Runner and Fetcher record and answer from `answer` instead of acting. */
+export function recordingHost(base: Host, answer: { run?: (argv: string[]) => Partial<RunResult>; fetch?: (url: string) => FetchResponse } = {}): Recorded {
+  const rec: Recorded = { host: base, runs: [], fetches: [] };
+  rec.host = {
+    ...base,
+    clock: { ...base.clock, sleep: async () => undefined },
+    run: {
+      which: (n) => base.run.which(n),
+      run: async (argv, opts) => {
+        rec.runs.push({ argv, opts });
+        return { argv, code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), dropped: 0, timedOut: false, spawnError: null, durationMs: 1, ...answer.run?.(argv) };
+      },
+    },
+    fetch: {
+      fetch: async (url, opts) => {
+        rec.fetches.push({ url, opts });
+        return answer.fetch ? answer.fetch(url) : { url, status: 200, headers: {}, body: Buffer.alloc(0) };
+      },
+    },
+  };
+  return rec;
+}
+
+// shared/ sits beside the repository (in CI too): reach it relative to this file.
+const DOCS = resolve(__dirname, "../../../shared/corpus/cloud-init/module-docs");
+
+/** The module-docs examples of a cloud-init module (e.g. "cc_ssh"): file name, text and parsed cloud-config. */
+export function docExamples(ccName: string): Array<{ file: string; text: string; config: CloudConfig }> {
+  return readdirSync(`${DOCS}/${ccName}`)
+    .sort()
+    .map((f) => {
+      const text = readFileSync(`${DOCS}/${ccName}/${f}`, "utf8");
+      return { file: `${DOCS}/${ccName}/${f}`, text, config: parseYaml(text).value as CloudConfig };
+    });
+}
+
+/** A minimal /etc for useradd --prefix: passwd, group, shadow, gshadow, os-release. */
+export const ETC_FILES: Record<string, string> = {
+  "etc/passwd": "root:x:0:0:root:/root:/bin/bash\nsys:x:3:3:sys:/dev:/usr/sbin/nologin\n",
+  "etc/group": "root:x:0:\nsys:x:3:\nadm:x:4:\nsudo:x:27:\nusers:x:100:\n",
+  "etc/shadow": "root:*:19000:0:99999:7:::\nsys:*:19000:0:99999:7:::\n",
+  "etc/gshadow": "root:*::\nsys:*::\nadm:*::\nsudo:*::\nusers:*::\n",
+  "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
+};

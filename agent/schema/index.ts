@@ -1,0 +1,167 @@
+// The cloud-config schema, assembled from the modules' own schemas (one source
+// for validation and docs), the keys the agent itself reads, and the
+// deprecated cloud-init keys sprout still accepts. No Ajv here: this file is
+// also what the docs generator imports.
+import { stringify } from "yaml";
+import { MODULES } from "../../modules";
+import type { JsonObject, Module } from "../types";
+
+type Schema = JsonObject;
+
+/** Keys the agent reads itself, not a module. */
+export const CORE_SCHEMA: Record<string, Schema> = {
+  datasource_list: {
+    type: "array",
+    items: { type: "string" },
+    description: "Datasources to look for, in order (system config). None is always tried last.",
+    examples: [["NoCloud", "Ec2", "None"]],
+  },
+  datasource: {
+    type: "object",
+    description: "Settings per datasource, by its name (system config).",
+    additionalProperties: { type: "object" },
+    examples: [{ NoCloud: { seedfrom: "http://10.0.0.1/seed/" } }],
+  },
+  system_info: {
+    type: "object",
+    description: "Facts about the image (system config): default_user is the image's default user.",
+    properties: {
+      default_user: { type: "object", description: "The default user: name, groups, sudo, shell, lock_passwd.", examples: [{ name: "admin", groups: ["sudo"], shell: "/bin/bash" }] },
+    },
+    examples: [{ default_user: { name: "admin" } }],
+  },
+  vendor_data: {
+    type: "object",
+    description: "Whether vendor-data is used (enabled: false switches it off).",
+    properties: { enabled: { type: "boolean", description: "Apply vendor-data.", default: true, examples: [false] } },
+    examples: [{ enabled: false }],
+  },
+  merge_how: {
+    oneOf: [{ type: "string" }, { type: "array" }],
+    description: "How this cloud-config part merges into the earlier ones, e.g. dict(recurse_array)+list(append).",
+    examples: ["dict(recurse_array,no_replace)+list(append)"],
+  },
+  merge_type: { oneOf: [{ type: "string" }, { type: "array" }], description: "Same as merge_how.", examples: ["list(append)+dict(recurse_array)+str()"] },
+  sprout: {
+    type: "object",
+    description: "sprout's own settings (system config).",
+    properties: {
+      script_timeout: { type: "number", description: "Seconds one user script may run.", default: 1800, examples: [600] },
+      script_log_cap: { type: "integer", description: "Bytes of one script's output kept in /var/log/user_data.log.", default: 1048576, examples: [65536] },
+      fetch_timeout: { type: "number", description: "Seconds one #include or cloud-config-url request may take.", default: 10, examples: [5] },
+      fetch_retries: { type: "integer", description: "Further tries of a failed #include or cloud-config-url request.", default: 2, examples: [0] },
+    },
+    examples: [{ script_timeout: 600 }],
+  },
+};
+
+/** Deprecated cloud-init keys sprout accepts: the key, and what to write instead. */
+export const DEPRECATED_KEYS: Record<string, { use: string; schema: Schema }> = {
+  apt_update: { use: "package_update", schema: { type: "boolean" } },
+  apt_upgrade: { use: "package_upgrade", schema: { type: "boolean" } },
+  apt_reboot_if_required: { use: "package_reboot_if_required", schema: { type: "boolean" } },
+};
+
+/** Deprecated values: a key path pattern ("*" for any list index), the value, what to write instead. */
+export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => boolean; message: string }> = [
+  { path: ["manage_etc_hosts"], test: (v) => v === "template", message: 'manage_etc_hosts: template is deprecated; write manage_etc_hosts: true' },
+  { path: ["users", "*", "lock-passwd"], test: () => true, message: "lock-passwd is deprecated; write lock_passwd" },
+  { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },
+];
+
+/** Every top-level key with the module that owns it ("core" for the agent's own). */
+export function ownedKeys(modules: readonly Module[] = MODULES): Map<string, { owner: string; schema: Schema }> {
+  const keys = new Map<string, { owner: string; schema: Schema }>();
+  for (const [k, s] of Object.entries(CORE_SCHEMA)) keys.set(k, { owner: "core", schema: s });
+  for (const m of modules) {
+    const props = (m.schema.properties ?? {}) as Record<string, Schema>;
+    for (const [k, s] of Object.entries(props)) keys.set(k, { owner: m.id, schema: s });
+  }
+  return keys;
+}
+
+/** The JSON Schema of a whole cloud-config document. */
+export function cloudConfigSchema(modules: readonly Module[] = MODULES): Schema {
+  const properties: Record<string, Schema> = {};
+  for (const [k, { schema }] of ownedKeys(modules)) properties[k] = schema;
+  for (const [k, d] of Object.entries(DEPRECATED_KEYS)) properties[k] = { ...d.schema, deprecated: true, description: `Deprecated: use ${d.use}.` };
+  return { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties, additionalProperties: false };
+}
+
+/** Keys of a schema that lack a description or an example: the registry test keeps this empty. */
+export function undocumentedKeys(modules: readonly Module[] = MODULES): string[] {
+  const out: string[] = [];
+  const walk = (s: Schema, path: string) => {
+    if (typeof s.description !== "string" || !s.description) out.push(`${path}: no description`);
+    if (!Array.isArray(s.examples) || s.examples.length === 0) out.push(`${path}: no example`);
+    const props = (s.properties ?? {}) as Record<string, Schema>;
+    for (const [k, sub] of Object.entries(props)) walk(sub, `${path}.${k}`);
+  };
+  for (const m of modules) {
+    if (typeof m.schema.description !== "string") out.push(`${m.id}: the module schema has no description`);
+    for (const [k, s] of Object.entries((m.schema.properties ?? {}) as Record<string, Schema>)) walk(s, `${m.id}: ${k}`);
+  }
+  return out;
+}
+
+/** A short human phrase for what a schema accepts: "a string or a list of strings". */
+export function describeExpected(s: Schema | undefined): string {
+  if (!s) return "something else";
+  const alts = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
+  if (alts) return alts.map(describeExpected).join(" or ");
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  const types = Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === "string" ? [s.type] : [];
+  const name = (t: string): string => {
+    if (t === "array") {
+      const items = s.items as Schema | undefined;
+      return items && (items.type || items.oneOf || items.enum) ? `a list (each item ${describeExpected(items)})` : "a list";
+    }
+    if (t === "object") return "a mapping";
+    if (t === "integer") return "an integer";
+    if (t === "null") return "null";
+    return `a ${t}`;
+  };
+  return types.length ? types.map(name).join(" or ") : "a value";
+}
+
+function typeName(s: Schema): string {
+  const alts = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
+  if (alts) return alts.map(typeName).join(" \\| ");
+  if (Array.isArray(s.enum)) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(" \\| ");
+  return (Array.isArray(s.type) ? s.type : [s.type ?? "any"]).join(" \\| ");
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** The module reference in Markdown, from the schemas: every module (or one), its keys, types, defaults and examples. */
+export function renderModuleDocs(only?: string, modules: readonly Module[] = MODULES): string {
+  const picked = only ? modules.filter((m) => m.id === only) : modules;
+  const out: string[] = [];
+  if (!only) out.push("# Module reference", "", "Generated from the modules' schemas (`sprout schema --docs`). Modules run in this order within each stage.", "");
+  for (const m of picked) {
+    const props = (m.schema.properties ?? {}) as Record<string, Schema>;
+    out.push(`## ${m.id}`, "", String(m.schema.description ?? ""), "", `Stage: **${m.stage}**. Runs: **${m.frequency}**.`, "");
+    if (Object.keys(props).length === 0) {
+      out.push("This module has no keys of its own.", "");
+      continue;
+    }
+    out.push("| Key | Type | Default | Description |", "| --- | --- | --- | --- |");
+    const rows = (ps: Record<string, Schema>, prefix: string) => {
+      for (const [k, s] of Object.entries(ps)) {
+        const def = s.default === undefined ? "" : `\`${cell(JSON.stringify(s.default))}\``;
+        out.push(`| \`${prefix}${k}\` | ${typeName(s)} | ${def} | ${cell(String(s.description ?? ""))} |`);
+        const items = s.items as Schema | undefined;
+        if (s.properties) rows(s.properties as Record<string, Schema>, `${prefix}${k}.`);
+        else if (items?.properties) rows(items.properties as Record<string, Schema>, `${prefix}${k}[].`);
+      }
+    };
+    rows(props, "");
+    out.push("", "Example:", "", "```yaml", "#cloud-config");
+    const example: JsonObject = {};
+    for (const [k, s] of Object.entries(props)) if (Array.isArray(s.examples) && s.examples.length) example[k] = s.examples[0];
+    out.push(stringify(example).trimEnd(), "```", "");
+  }
+  return out.join("\n");
+}

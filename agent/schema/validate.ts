@@ -1,0 +1,193 @@
+// Validating a cloud-config document against the assembled schema with Ajv,
+// and turning Ajv's errors into ones a person can act on: file, line, column,
+// key path, what was expected, and "did you mean" for a misspelt key.
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { isPlainObject } from "../merge";
+import type { JsonObject } from "../types";
+import { parseYaml } from "../yaml";
+import { cloudConfigSchema, DEPRECATED_KEYS, DEPRECATED_VALUES, describeExpected } from ".";
+
+export interface SchemaProblem {
+  severity: "error" | "deprecation";
+  file: string;
+  line: number | null;
+  col: number | null;
+  /** Key path, e.g. "write_files[0].permissions"; "" for the document. */
+  path: string;
+  message: string;
+}
+
+let ajv: Ajv | null = null;
+const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * A validator for the keys this document has: compiling only those keeps
+ * `sprout schema` on a typical file fast (Ajv's code generation is the cost).
+ */
+function validatorFor(doc: JsonObject): ValidateFunction {
+  const full = cloudConfigSchema();
+  const all = full.properties as Record<string, JsonObject>;
+  const present = Object.keys(doc).filter((k) => k in all).sort();
+  const id = present.join("\0");
+  let v = compiled.get(id);
+  if (!v) {
+    ajv ??= new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false, code: { optimize: false } });
+    v = ajv.compile({ ...full, properties: Object.fromEntries(present.map((k) => [k, all[k]])) });
+    compiled.set(id, v);
+  }
+  return v;
+}
+
+function segments(instancePath: string): Array<string | number> {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function keyPath(segs: ReadonlyArray<string | number>): string {
+  return segs.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+/** The nearest known key, when one is close enough to be a typo. */
+export function didYouMean(key: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  const k = key.toLowerCase().replace(/-/g, "_");
+  for (const c of known) {
+    const d = distance(k, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== null && (bestD <= 2 || (bestD <= 3 && key.length >= 8)) ? best : null;
+}
+
+/** Keeps the errors that say the most: a oneOf is reported once, unless one branch's deeper errors pin it down. */
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const alts = errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf");
+  return errors.filter((e) => {
+    if (e.keyword === "oneOf" || e.keyword === "anyOf") {
+      // Deeper errors under it (a mapping branch with one bad key) say more than "expected X or Y".
+      return !errors.some((o) => o.instancePath.startsWith(e.instancePath + "/") && o.schemaPath.startsWith(e.schemaPath.replace(/\/(oneOf|anyOf)$/, "")));
+    }
+    // A branch of a oneOf failing at the same place is noise: the oneOf says it.
+    return !alts.some((a) => a.instancePath === e.instancePath && e.schemaPath.startsWith(a.schemaPath + "/"));
+  });
+}
+
+function messageFor(e: ErrorObject, value: unknown): string {
+  const got = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : `${JSON.stringify(value)} (a ${typeof value})`;
+  switch (e.keyword) {
+    case "oneOf":
+    case "anyOf":
+    case "type":
+      return `expected ${describeExpected(e.parentSchema as JsonObject)}, got ${got}`;
+    case "enum":
+      return `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
+    case "required":
+      return `missing the required key ${JSON.stringify((e.params as { missingProperty: string }).missingProperty)}`;
+    default:
+      return `${e.message ?? "is not valid"}${e.keyword === "pattern" || e.keyword === "minimum" || e.keyword === "maximum" ? `, got ${JSON.stringify(value)}` : ""}`;
+  }
+}
+
+function valueAt(doc: unknown, segs: ReadonlyArray<string | number>): unknown {
+  let cur = doc;
+  for (const s of segs) cur = cur !== null && typeof cur === "object" ? (cur as Record<string | number, unknown>)[s] : undefined;
+  return cur;
+}
+
+function deprecations(doc: JsonObject, at: (segs: Array<string | number>) => { line: number; col: number } | null, file: string): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  const push = (segs: Array<string | number>, message: string) => {
+    const pos = at(segs);
+    out.push({ severity: "deprecation", file, line: pos?.line ?? null, col: pos?.col ?? null, path: keyPath(segs), message });
+  };
+  for (const [k, d] of Object.entries(DEPRECATED_KEYS)) if (k in doc) push([k], `${k} is deprecated; write ${d.use}`);
+  const walk = (value: unknown, pattern: string[], segs: Array<string | number>, rule: (typeof DEPRECATED_VALUES)[number]) => {
+    if (pattern.length === 0) {
+      if (rule.test(value)) push(segs, rule.message);
+      return;
+    }
+    const [head, ...rest] = pattern;
+    if (head === "*" && Array.isArray(value)) value.forEach((v, i) => walk(v, rest, [...segs, i], rule));
+    else if (isPlainObject(value) && head !== undefined && head in value) walk(value[head], rest, [...segs, head], rule);
+  };
+  for (const rule of DEPRECATED_VALUES) walk(doc, rule.path, [], rule);
+  return out;
+}
+
+function binaryAsText(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+  if (Array.isArray(v)) return v.map(binaryAsText);
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, binaryAsText(x)]));
+  return v;
+}
+
+export interface ValidateOptions {
+  /** The file name errors name. */
+  file: string;
+  /** User-data must start with #cloud-config; system config files need not. */
+  requireHeader: boolean;
+}
+
+/** Validates one cloud-config text. Errors and deprecations, in the order of the file. */
+export function validateCloudConfig(text: string, opts: ValidateOptions): SchemaProblem[] {
+  const { file } = opts;
+  const problems: SchemaProblem[] = [];
+  let body = text;
+  if (opts.requireHeader) {
+    const lines = text.split("\n");
+    let first = 0;
+    // `## template: jinja` may come first; the template is checked as written.
+    if (/^##\s*template:\s*jinja\s*$/i.test(lines[0]?.trim() ?? "")) first = 1;
+    if (!/^#cloud-config\s*$/.test(lines[first]?.trim() ?? "")) {
+      problems.push({ severity: "error", file, line: first + 1, col: 1, path: "", message: 'user-data must start with the line "#cloud-config" (sprout would not read it as cloud-config)' });
+    }
+    body = text;
+  }
+  const parsed = parseYaml(body);
+  if (parsed.errors.length > 0) {
+    for (const e of parsed.errors) problems.push({ severity: "error", file, line: e.line ?? null, col: e.col ?? null, path: "", message: `YAML syntax error: ${e.message}` });
+    return problems;
+  }
+  if (parsed.value === null || parsed.value === undefined) return problems;
+  if (!isPlainObject(parsed.value)) {
+    problems.push({ severity: "error", file, line: 1, col: 1, path: "", message: "a cloud-config must be a mapping of keys to values" });
+    return problems;
+  }
+  // YAML !!binary values are bytes; the schema speaks of the text they were written as.
+  const doc = binaryAsText(parsed.value) as JsonObject;
+  const validate = validatorFor(doc);
+  const known = Object.keys((cloudConfigSchema().properties ?? {}) as object);
+  validate(doc);
+  for (const e of simplify(validate.errors ?? [])) {
+    let segs = segments(e.instancePath);
+    let message: string;
+    if (e.keyword === "additionalProperties") {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      segs = [...segs, extra];
+      const pool = segs.length === 1 ? known : Object.keys(((e.parentSchema as JsonObject).properties ?? {}) as object);
+      const near = didYouMean(extra, pool);
+      message = `unknown key ${JSON.stringify(extra)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : segs.length === 1 ? "; sprout has no module that reads it (see `sprout schema --docs`)" : ""}`;
+    } else message = messageFor(e, valueAt(doc, segs));
+    const pos = parsed.locate(segs);
+    problems.push({ severity: "error", file, line: pos?.line ?? null, col: pos?.col ?? null, path: keyPath(segs), message });
+  }
+  problems.push(...deprecations(doc, (s) => parsed.locate(s), file));
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+export function formatProblem(p: SchemaProblem): string {
+  const where = `${p.file}${p.line !== null ? `:${p.line}:${p.col ?? 1}` : ""}`;
+  return `${where}: ${p.severity === "deprecation" ? "deprecated: " : ""}${p.path ? `${p.path}: ` : ""}${p.message}`;
+}

@@ -1,0 +1,155 @@
+// Pure parser for the OVF environment (DSP0243: http://schemas.dmtf.org/ovf/environment/1),
+// the ovf-env.xml a hypervisor puts on the transport ISO or in VMware's guestinfo.
+// DTDs are refused before parsing and entity processing is off, so a DOCTYPE, an
+// external entity or a billion-laughs payload costs one regex scan, reads nothing
+// from outside and expands nothing. Loaded lazily: only a boot that found an OVF
+// environment pays for fast-xml-parser.
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { DatasourceError } from "../../agent/errors";
+import { normalizeSshKeys } from "../../agent/platform";
+import type { JsonObject } from "../../agent/types";
+import { parseYaml } from "../../agent/yaml";
+
+export const OVF_ENV_NS = "http://schemas.dmtf.org/ovf/environment/1";
+export const DEFAULT_INSTANCE_ID = "iid-dsovf";
+export const MAX_OVF_ENV = 4 * 1024 * 1024;
+
+export interface OvfEnv {
+  /** Every Property of the PropertySection, key -> value, as written. */
+  properties: Record<string, string>;
+  instanceId: string;
+  localHostname: string | null;
+  seedfrom: string | null;
+  publicKeys: string[];
+  userData: Buffer | null;
+  /** The default user's password as given (plain text or "RANDOM"): hash it before storing it. */
+  password: string | null;
+  networkConfig: unknown;
+  /** cloud-init's meta-data view: the instance-id, local-hostname, public-keys and seedfrom that were given. */
+  metaData: JsonObject;
+}
+
+function fail(where: string, message: string, hint: string): never {
+  throw new DatasourceError("OVF", `${where}: ${message}`, { hint });
+}
+
+export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfEnv {
+  if (input.length > MAX_OVF_ENV) fail(where, `${input.length} bytes, more than the ${MAX_OVF_ENV} an OVF environment may have`, "pass large user-data through seedfrom instead of the OVF properties");
+  let xml: string;
+  try {
+    xml = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input);
+  } catch {
+    fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
+  }
+  xml = xml.replace(/^\uFEFF/, "");
+  const withoutComments = xml.replace(/<!--[\s\S]*?-->/g, "");
+  if (/<!DOCTYPE/i.test(withoutComments) || /<!ENTITY/i.test(withoutComments)) {
+    fail(where, "has a DOCTYPE or entity declarations, which sprout refuses (they can read local files or expand without bound)", "an OVF environment needs no DTD: remove the <!DOCTYPE ...> block");
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    throw new DatasourceError("OVF", `${where}: not well-formed XML at line ${valid.err.line} column ${valid.err.col}: ${valid.err.msg}`, {
+      hint: "fix the XML (every tag closed, attributes quoted) or regenerate the OVF environment",
+      location: { file: where, line: valid.err.line, col: valid.err.col },
+    });
+  }
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@",
+    removeNSPrefix: true,
+    processEntities: false,
+    htmlEntities: false,
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    isArray: (name) => name === "PropertySection" || name === "Property",
+  }).parse(xml) as JsonObject;
+  const env = doc.Environment as JsonObject | undefined;
+  if (!env || typeof env !== "object") fail(where, "has no <Environment> element", `this is not an OVF environment (namespace ${OVF_ENV_NS})`);
+
+  const properties: Record<string, string> = {};
+  for (const section of asArray(env.PropertySection)) {
+    if (typeof section !== "object" || section === null) continue;
+    for (const p of asArray((section as JsonObject).Property)) {
+      if (typeof p !== "object" || p === null) continue;
+      const key = (p as JsonObject)["@key"];
+      const value = (p as JsonObject)["@value"];
+      if (typeof key !== "string") continue;
+      properties[unescapeXml(key)] = typeof value === "string" ? unescapeXml(value) : "";
+    }
+  }
+  return interpret(properties, where);
+}
+
+function asArray(v: unknown): unknown[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** The five predefined entities and character references: no DTD, so nothing else exists. */
+function unescapeXml(s: string): string {
+  if (!s.includes("&")) return s;
+  return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g, (_, ref: string) => {
+    if (ref[0] === "#") {
+      const cp = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return cp <= 0x10ffff ? String.fromCodePoint(cp) : "\uFFFD";
+    }
+    return { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" }[ref]!;
+  });
+}
+
+/** cloud-init's reading of the properties: hostname means local-hostname, user-data and network-config are base64. */
+function interpret(props: Record<string, string>, where: string): OvfEnv {
+  const val = (k: string) => (props[k] !== undefined && props[k]!.trim() !== "" ? props[k]!.trim() : null);
+  const instanceId = val("instance-id") ?? DEFAULT_INSTANCE_ID;
+  const localHostname = val("local-hostname") ?? val("hostname");
+  const seedfrom = val("seedfrom");
+  const publicKeys = normalizeSshKeys(props["public-keys"] ?? "");
+  // The default instance-id is not meta-data: a seedfrom seed's instance-id must still win over it.
+  const metaData: JsonObject = {};
+  if (val("instance-id")) metaData["instance-id"] = instanceId;
+  if (localHostname) metaData["local-hostname"] = localHostname;
+  if (publicKeys.length) metaData["public-keys"] = publicKeys;
+  if (seedfrom) metaData.seedfrom = seedfrom;
+
+  const rawUd = props["user-data"];
+  const userData = rawUd ? decodeUserData(rawUd, where) : null;
+
+  let networkConfig: unknown = null;
+  const nc = val("network-config");
+  if (nc) {
+    const bytes = strictBase64(nc);
+    if (!bytes) fail(where, "the network-config property is not base64", "encode network-config with `base64 -w0 network-config.yaml`");
+    const text = utf8(bytes);
+    if (text === null) fail(where, "the network-config property decodes to bytes that are not UTF-8 text", "encode a YAML network-config (version 1 or 2) with base64");
+    const parsed = parseYaml(text);
+    if (parsed.errors.length) fail(where, `network-config: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, "fix the YAML of network-config, then base64-encode it again");
+    networkConfig = parsed.value;
+  }
+  return { properties: props, instanceId, localHostname, seedfrom, publicKeys, userData, password: val("password"), networkConfig, metaData };
+}
+
+/**
+ * user-data is base64 (cloud-init's convention for an XML attribute) or, when it is
+ * not, the text itself. Decoded bytes count only when they are text or gzip: "test"
+ * is valid base64 too, and means the word.
+ */
+export function decodeUserData(value: string, where = "ovf-env.xml"): Buffer {
+  const decoded = strictBase64(value);
+  if (decoded && (utf8(decoded) !== null || (decoded[0] === 0x1f && decoded[1] === 0x8b))) return decoded;
+  if (!/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) return Buffer.from(value, "utf8");
+  fail(where, "the user-data property is neither base64 nor text (it has control characters)", "encode user-data with `base64 -w0 user-data` and put the result in the property");
+}
+
+function strictBase64(value: string): Buffer | null {
+  const s = value.replace(/\s+/g, "");
+  if (s.length === 0 || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  return Buffer.from(s, "base64");
+}
+
+function utf8(b: Buffer): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(b);
+  } catch {
+    return null;
+  }
+}

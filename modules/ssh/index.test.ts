@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { docExamples, ETC_FILES, moduleContext } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { usersGroups } from "../users_groups";
+import { ssh, withPasswordAuth } from ".";
+
+let root: TempRoot;
+afterEach(() => root?.cleanup());
+
+const haveTools = tempRoot().host().run.which("ssh-keygen") !== null && tempRoot().host().run.which("useradd") !== null;
+const INSTANCE = { v1: { instance_id: "iid-test-1", public_ssh_keys: ["ssh-ed25519 AAAAinstance meta@data"] }, ds: {} };
+
+describe("ssh", () => {
+  it("sets PasswordAuthentication before any Match block, keeping the other lines", () => {
+    expect(withPasswordAuth("Port 22\n#PasswordAuthentication yes\n", "no")).toBe("Port 22\n#PasswordAuthentication yes\nPasswordAuthentication no\n");
+    expect(withPasswordAuth("PasswordAuthentication yes\nX 1\n", "no")).toBe("PasswordAuthentication no\nX 1\n");
+    expect(withPasswordAuth("Port 22\nMatch user bob\n  X 1\n", "yes")).toBe("Port 22\nPasswordAuthentication yes\nMatch user bob\n  X 1\n");
+    expect(withPasswordAuth("PasswordAuthentication no\n", "no")).toBeNull();
+  });
+
+  it.skipIf(!haveTools)("replaces the image's host keys, writes the instance keys to the default user and the disable_root message for root", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/ssh/ssh_host_rsa_key": "OLD IMAGE KEY\n", "etc/ssh/sshd_config": "PasswordAuthentication yes\n" });
+    const ctx = moduleContext(root, { instance: INSTANCE });
+    const cfg = { ssh_genkeytypes: ["ed25519"], ssh_authorized_keys: ["ssh-rsa AAAAconfig admin"], ssh_pwauth: false };
+    expect((await usersGroups.run(cfg, ctx)).errors).toEqual([]);
+    const res = await ssh.run(cfg, ctx);
+    expect(res.errors).toEqual([]);
+    const r = root.host().root;
+    expect(r.exists("/etc/ssh/ssh_host_rsa_key")).toBe(false);
+    expect(r.stat("/etc/ssh/ssh_host_ed25519_key")!.mode).toBe(0o600);
+    expect(r.readText("/etc/ssh/ssh_host_ed25519_key.pub")).toMatch(/^ssh-ed25519 /);
+    expect(r.readText("/home/debian/.ssh/authorized_keys")).toBe("ssh-ed25519 AAAAinstance meta@data\nssh-rsa AAAAconfig admin\n");
+    expect(r.stat("/home/debian/.ssh/authorized_keys")!.mode).toBe(0o600);
+    expect(r.stat("/home/debian/.ssh")!.mode).toBe(0o700);
+    expect(r.readText("/root/.ssh/authorized_keys").split("\n")[0]).toBe(
+      `no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo 'Please login as the user \\"debian\\" rather than the user \\"root\\".';echo;sleep 10;exit 142" ssh-ed25519 AAAAinstance meta@data`,
+    );
+    expect(r.readText("/etc/ssh/sshd_config")).toBe("PasswordAuthentication no\n");
+  });
+
+  it("a missing default user is reported, not a crash", async () => {
+    root = tempRoot({ ...ETC_FILES });
+    const res = await ssh.run({ ssh_genkeytypes: [], ssh_deletekeys: false }, moduleContext(root, { instance: INSTANCE }));
+    expect(res.errors![0]).toMatch(/default user debian does not exist/);
+  });
+
+  describe.skipIf(!haveTools)("module-docs example", () => {
+    for (const ex of docExamples("cc_ssh")) {
+      it(ex.file.split("/").pop()!, async () => {
+        root = tempRoot({ ...ETC_FILES, "etc/ssh/ssh_host_dsa_key": "old\n" });
+        const ctx = moduleContext(root, { instance: INSTANCE });
+        await usersGroups.run(ex.config, ctx);
+        const res = await ssh.run(ex.config, ctx);
+        expect(res.errors).toEqual([]);
+        const r = root.host().root;
+        expect(r.exists("/etc/ssh/ssh_host_dsa_key")).toBe(false);
+        expect(r.readText("/etc/ssh/ssh_host_rsa_key")).toContain("BEGIN RSA PRIVATE KEY");
+        expect(r.readText("/etc/ssh/ssh_host_rsa_key-cert.pub")).toMatch(/^ssh-rsa-cert-v01@openssh.com/);
+        expect(r.exists("/etc/ssh/ssh_host_ecdsa_key")).toBe(true);
+        expect(r.exists("/etc/ssh/ssh_host_ed25519_key")).toBe(true);
+        expect(r.readText("/home/debian/.ssh/authorized_keys")).toContain("AAAAB3NzaC1yc2EAAAABIwAAAGEA3FSyQwBI6Z+nCSjUU");
+        expect(r.readText("/root/.ssh/authorized_keys")).toMatch(/^no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-ed25519 AAAAinstance/);
+      });
+    }
+  });
+});
+
+describe("ssh: keys for the initramfs ssh server", () => {
+  const keysOf = (r: TempRoot) => r.host().root.tryReadText("/etc/sprout/initramfs/authorized_keys");
+  it("writes the instance keys where the initramfs pieces are installed, 0600, only when they change", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/sprout/rescue.conf": "RESCUE=y\nDROPBEAR=n\n" });
+    const ctx = moduleContext(root, { instance: INSTANCE });
+    const first = await ssh.run({ ssh_genkeytypes: [] }, ctx);
+    expect(first.detail).toMatch(/initramfs ssh/);
+    expect(keysOf(root)).toBe("# written by sprout's ssh module from the public keys of instance iid-test-1\nssh-ed25519 AAAAinstance meta@data\n");
+    expect(root.host().root.stat("/etc/sprout/initramfs/authorized_keys")!.mode).toBe(0o600);
+    const again = await ssh.run({ ssh_genkeytypes: [] }, ctx);
+    expect(again.detail ?? "").not.toMatch(/initramfs ssh/);
+  });
+
+  it("leaves them out with DROPBEAR=never, or where sprout's initramfs pieces are not installed", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/sprout/rescue.conf": "DROPBEAR=never\n" });
+    await ssh.run({ ssh_genkeytypes: [] }, moduleContext(root, { instance: INSTANCE }));
+    expect(keysOf(root)).toBeNull();
+    root.cleanup();
+    root = tempRoot(ETC_FILES);
+    await ssh.run({ ssh_genkeytypes: [] }, moduleContext(root, { instance: INSTANCE }));
+    expect(keysOf(root)).toBeNull();
+  });
+});

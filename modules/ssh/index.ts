@@ -1,0 +1,193 @@
+// ssh: host keys and who may log in. On the first boot of an instance the host
+// keys baked into the image are deleted (ssh_deletekeys) and new ones made with
+// ssh-keygen, or taken from ssh_keys; the instance's public keys and
+// ssh_authorized_keys go to the default user; root gets the keys with a command
+// that tells the person to log in as the default user (disable_root), and
+// ssh_pwauth sets PasswordAuthentication in sshd_config.
+import { isPlainObject } from "../../agent/merge";
+import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
+import { addAuthorizedKeys, defaultUserName, readPasswd } from "../users_groups";
+
+const SSH_DIR = "/etc/ssh";
+const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
+const KEYGEN_TIMEOUT_MS = 120_000;
+
+/** cloud-init's message for root logins when disable_root is on; $USER and $DISABLE_USER are filled in. */
+export const DISABLE_ROOT_OPTS =
+  'no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo \'Please login as the user \\"$USER\\" rather than the user \\"$DISABLE_USER\\".\';echo;sleep 10;exit 142"';
+
+export const SSH_SCHEMA = {
+  ssh_authorized_keys: {
+    type: "array",
+    items: { type: "string" },
+    description: "Public keys added to the default user's ~/.ssh/authorized_keys (with the instance's own keys from meta-data).",
+    examples: [["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... admin@laptop"]],
+  },
+  allow_public_ssh_keys: { type: "boolean", description: "Add the instance's public keys from meta-data to the default user.", default: true, examples: [false] },
+  disable_root: { type: "boolean", description: "Let root log in with the keys only to be told which user to log in as.", default: true, examples: [false] },
+  disable_root_opts: { type: "string", description: "The authorized_keys options put before root's keys when disable_root is on; $USER is the default user, $DISABLE_USER root.", default: DISABLE_ROOT_OPTS, examples: ["no-port-forwarding,no-agent-forwarding,no-X11-forwarding"] },
+  ssh_deletekeys: { type: "boolean", description: "Delete the image's host keys on the first boot of an instance, so no two instances share them.", default: true, examples: [false] },
+  ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing.", default: [...KEY_TYPES], examples: [["ed25519"]] },
+  ssh_keys: {
+    type: "object",
+    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519.",
+    additionalProperties: { type: "string" },
+    examples: [{ ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n", ed25519_public: "ssh-ed25519 AAAA... host" }],
+  },
+  ssh_quiet_keygen: { type: "boolean", description: "Do not print the key fingerprints while generating.", default: false, examples: [true] },
+  ssh_publish_hostkeys: {
+    type: "object",
+    description: "Accepted for compatibility: sprout has no datasource to publish host keys to.",
+    properties: {
+      enabled: { type: "boolean", description: "Publish the host keys.", examples: [true] },
+      blacklist: { type: "array", items: { type: "string" }, description: "Key types not to publish.", examples: [["rsa"]] },
+    },
+    examples: [{ enabled: false }],
+  },
+  ssh_pwauth: {
+    oneOf: [{ type: "boolean" }, { type: "string", enum: ["unchanged", "yes", "no"] }],
+    description: "Set PasswordAuthentication in /etc/ssh/sshd_config: true, false, or unchanged.",
+    default: "unchanged",
+    examples: [false],
+  },
+} as const;
+
+function hostKeyPath(type: string): string {
+  return `${SSH_DIR}/ssh_host_${type}_key`;
+}
+
+async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], errors: string[]): Promise<void> {
+  const root = ctx.host.root;
+  if (cfg.ssh_deletekeys !== false && root.stat(SSH_DIR)?.kind === "dir") {
+    for (const name of root.readdir(SSH_DIR)) if (/^ssh_host_.*key/.test(name)) root.remove(`${SSH_DIR}/${name}`);
+  }
+  const given = isPlainObject(cfg.ssh_keys) ? cfg.ssh_keys : {};
+  for (const [key, value] of Object.entries(given)) {
+    const m = /^(rsa|ecdsa|ed25519)_(private|public|certificate)$/.exec(key);
+    if (!m || typeof value !== "string") {
+      errors.push(`ssh_keys.${key} is not one of <rsa|ecdsa|ed25519>_<private|public|certificate>; skipped`);
+      continue;
+    }
+    const path = m[2] === "private" ? hostKeyPath(m[1]!) : m[2] === "public" ? `${hostKeyPath(m[1]!)}.pub` : `${hostKeyPath(m[1]!)}-cert.pub`;
+    root.writeAtomic(path, value.endsWith("\n") ? value : `${value}\n`, { mode: m[2] === "private" ? 0o600 : 0o644 });
+    done.push(path);
+  }
+  // Host keys are for sshd: a target without it (a bare tree, a minimal image) gets
+  // none unless ssh_genkeytypes asks for them; key generation is a boot's slowest step.
+  if (cfg.ssh_genkeytypes === undefined && !root.exists("/etc/ssh/sshd_config") && !root.exists("/usr/sbin/sshd")) return;
+  const types = Array.isArray(cfg.ssh_genkeytypes) ? cfg.ssh_genkeytypes.map(String) : [...KEY_TYPES];
+  for (const type of types) {
+    if (!(KEY_TYPES as readonly string[]).includes(type)) {
+      errors.push(`ssh_genkeytypes: unknown key type ${JSON.stringify(type)} (use rsa, ecdsa or ed25519)`);
+      continue;
+    }
+    if (root.exists(hostKeyPath(type))) continue;
+    root.mkdirp(SSH_DIR, 0o755);
+    const res = await ctx.host.run.run(["ssh-keygen", "-t", type, "-N", "", "-q", "-C", `root@${ctx.instanceId}`, "-f", root.resolve(hostKeyPath(type))], { timeoutMs: KEYGEN_TIMEOUT_MS });
+    if (res.code !== 0) errors.push(`ssh-keygen -t ${type} failed: ${res.spawnError ?? res.stderr.toString().trim()}${res.spawnError ? " (install openssh-client)" : ""}`);
+    else done.push(`host key ${type}`);
+  }
+}
+
+/** Sets PasswordAuthentication, keeping every other line; returns null when nothing changes. */
+export function withPasswordAuth(text: string, value: "yes" | "no"): string | null {
+  const lines = text.split("\n");
+  let found = false;
+  const out = lines.map((line) => {
+    if (/^\s*PasswordAuthentication\s/i.test(line)) {
+      found = true;
+      return `PasswordAuthentication ${value}`;
+    }
+    return line;
+  });
+  if (!found) {
+    // Before the first Match block: a setting after it would only apply inside it.
+    const match = out.findIndex((l) => /^\s*Match\s/i.test(l));
+    if (match >= 0) out.splice(match, 0, `PasswordAuthentication ${value}`);
+    else {
+      if (out.length && out[out.length - 1] === "") out.pop();
+      out.push(`PasswordAuthentication ${value}`, "");
+    }
+  }
+  const next = out.join("\n");
+  return next === text ? null : next;
+}
+
+function pwauth(cfg: CloudConfig, ctx: ModuleContext, done: string[]): void {
+  const v = cfg.ssh_pwauth;
+  if (v === undefined || v === null || v === "unchanged") return;
+  const value = v === true || v === "yes" ? "yes" : "no";
+  const file = `${SSH_DIR}/sshd_config`;
+  const text = ctx.host.root.tryReadText(file) ?? "";
+  const next = withPasswordAuth(text, value);
+  if (next === null) return;
+  ctx.host.root.writeAtomic(file, next, { mode: ctx.host.root.stat(file)?.mode ?? 0o644 });
+  done.push(`PasswordAuthentication ${value}`);
+}
+
+export const INITRAMFS_KEYS = "/etc/sprout/initramfs/authorized_keys";
+const UPDATE_INITRAMFS_TIMEOUT_MS = 600_000;
+
+/**
+ * The keys that may log in to the initramfs's ssh server (dropbear, when the root
+ * does not mount): the instance's keys, where sprout's initramfs pieces are
+ * installed (/etc/sprout/rescue.conf) and dropbear is not left out (DROPBEAR=never).
+ * When they change on the running system the initramfs is rebuilt in the
+ * background: update-initramfs takes many seconds and the boot need not wait.
+ */
+function initramfsKeys(ctx: ModuleContext, keys: string[], done: string[]): void {
+  const root = ctx.host.root;
+  const conf = root.tryReadText("/etc/sprout/rescue.conf");
+  if (conf === null || /^\s*DROPBEAR=["']?never\b/m.test(conf)) return;
+  const text = `# written by sprout's ssh module from the public keys of instance ${ctx.instanceId}\n${keys.join("\n")}\n`;
+  if (root.tryReadText(INITRAMFS_KEYS) === text) return;
+  root.writeAtomic(INITRAMFS_KEYS, text, { mode: 0o600 });
+  done.push(`${INITRAMFS_KEYS} (initramfs ssh)`);
+  if (!root.isSystemRoot || !ctx.host.run.which("update-initramfs")) return;
+  const log = ctx.host.log;
+  void ctx.host.run.run(["update-initramfs", "-u"], { timeoutMs: UPDATE_INITRAMFS_TIMEOUT_MS }).then((r) => {
+    if (r.code === 0) log.info("initramfs rebuilt with the instance's ssh keys");
+    else log.error(`[module:ssh] update-initramfs -u failed (${r.spawnError ?? (r.timedOut ? "timed out" : r.stderr.toString().trim())}); the initramfs ssh server has the old keys: run update-initramfs -u`);
+  });
+}
+
+export const ssh: Module = {
+  id: "ssh",
+  stage: "network",
+  frequency: "per-instance",
+  schema: { type: "object", description: "Host keys (delete the image's, generate or install new ones), the default user's authorized keys, root login and password authentication for sshd.", properties: SSH_SCHEMA },
+  async run(cfg, ctx): Promise<ModuleResult> {
+    const done: string[] = [];
+    const errors: string[] = [];
+    await hostKeys(cfg, ctx, done, errors);
+    const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
+    const instanceKeys = cfg.allow_public_ssh_keys === false ? [] : Array.isArray(v1.public_ssh_keys) ? v1.public_ssh_keys.map(String) : [];
+    const keys = [...new Set([...instanceKeys, ...(Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys.map(String) : [])])];
+    const user = defaultUserName(cfg, ctx.host);
+    const userExists = readPasswd(ctx.host).some((p) => p.name === user);
+    if (keys.length && !ctx.host.root.exists("/etc/passwd")) {
+      // A target with no user database (a bare --root): nobody to give the keys to.
+      done.push("no /etc/passwd in the target: authorized keys not written");
+    } else if (keys.length) {
+      if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (is users: without "default"?)`);
+      else {
+        try {
+          done.push(addAuthorizedKeys(ctx.host, user, keys));
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      if (user !== "root") {
+        const opts = cfg.disable_root === false ? undefined : (typeof cfg.disable_root_opts === "string" ? cfg.disable_root_opts : DISABLE_ROOT_OPTS).replace(/\$USER/g, user).replace(/\$DISABLE_USER/g, "root");
+        try {
+          done.push(`${addAuthorizedKeys(ctx.host, "root", keys, opts)}${opts ? " (disable_root)" : ""}`);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+    }
+    if (keys.length) initramfsKeys(ctx, keys, done);
+    pwauth(cfg, ctx, done);
+    return { status: done.length ? "changed" : "unchanged", detail: done.join(", "), errors };
+  },
+};

@@ -1,0 +1,113 @@
+import { statSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { docExamples, ETC_FILES, moduleContext, recordingHost } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { defaultUserName, usersFromConfig, usersGroups } from ".";
+
+let root: TempRoot;
+afterEach(() => root?.cleanup());
+
+const haveUseradd = recordingHost(tempRoot().host()).host.run.which("useradd") !== null;
+const passwd = () => root.host().root.readText("/etc/passwd");
+const group = () => root.host().root.readText("/etc/group");
+
+describe("users_groups", () => {
+  it("names the default user after /etc/os-release, system_info.default_user, else cloud-user", () => {
+    root = tempRoot(ETC_FILES);
+    const h = root.host();
+    expect(defaultUserName({}, h)).toBe("debian");
+    expect(defaultUserName({ system_info: { default_user: { name: "admin" } } }, h)).toBe("admin");
+    expect(defaultUserName({ user: "me" }, h)).toBe("me");
+    root.write("etc/os-release", "ID=fedora\n");
+    expect(defaultUserName({}, h)).toBe("cloud-user");
+  });
+
+  it("uses --prefix on a target root and adds what the users ask for", async () => {
+    root = tempRoot(ETC_FILES);
+    const rec = recordingHost(root.host());
+    await usersGroups.run({ users: ["default", { name: "alice", groups: "docker, sudo", shell: "/bin/zsh", lock_passwd: false }] }, moduleContext(root, { host: rec.host }));
+    const argvs = rec.runs.map((r) => r.argv);
+    expect(argvs).toContainEqual(["groupadd", "--prefix", root.dir, "docker"]);
+    expect(argvs).toContainEqual(["useradd", "--prefix", root.dir, "alice", "--shell", "/bin/zsh", "--user-group", "--groups", "docker,sudo", "--create-home"]);
+    expect(argvs).toContainEqual(["useradd", "--prefix", root.dir, "debian", "--comment", "Debian", "--shell", "/bin/bash", "--user-group", "--groups", "adm,sudo", "--create-home"]);
+    expect(argvs).toContainEqual(["usermod", "--prefix", root.dir, "--lock", "debian"]);
+    expect(argvs).not.toContainEqual(["usermod", "--prefix", root.dir, "--lock", "alice"]);
+  });
+
+  it.skipIf(!haveUseradd)("creates users, groups, sudo rules and keys in a temp root; an existing user is updated", async () => {
+    root = tempRoot(ETC_FILES);
+    const ctx = moduleContext(root);
+    const cfg = {
+      groups: [{ devs: ["alice"] }, "ops"],
+      users: ["default", { name: "alice", groups: ["sudo"], sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: ["ssh-ed25519 AAAA alice"] }],
+    };
+    const res = await usersGroups.run(cfg, ctx);
+    expect(res.errors).toEqual([]);
+    expect(passwd()).toMatch(/^alice:x:\d+:\d+::\/home\/alice:/m);
+    expect(passwd()).toMatch(/^debian:x:/m);
+    expect(group()).toMatch(/^devs:x:\d+:alice$/m);
+    expect(group()).toMatch(/^sudo:x:27:debian,alice$/m);
+    expect(root.host().root.readText("/etc/sudoers.d/90-cloud-init-users")).toContain("alice ALL=(ALL) NOPASSWD:ALL");
+    expect(root.host().root.stat("/etc/sudoers.d/90-cloud-init-users")!.mode).toBe(0o440);
+    const keys = `${root.dir}/home/alice/.ssh/authorized_keys`;
+    expect(root.host().root.readText("/home/alice/.ssh/authorized_keys")).toBe("ssh-ed25519 AAAA alice\n");
+    const st = statSync(keys);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(st.uid).toBe(Number(/^alice:x:(\d+):/m.exec(passwd())![1]));
+    expect(root.host().root.readText("/etc/shadow")).toMatch(/^debian:!/m);
+    // A second run (a user that already exists) updates, and is not an error.
+    const again = await usersGroups.run({ users: [{ name: "alice", groups: ["ops"], shell: "/bin/sh" }] }, ctx);
+    expect(again.errors).toEqual([]);
+    expect(again.detail).toMatch(/alice \(existed; updated\)/);
+    expect(group()).toMatch(/^ops:x:\d+:alice$/m);
+    expect(passwd()).toMatch(/^alice:.*:\/bin\/sh$/m);
+  });
+
+  it("reports entries it cannot use", async () => {
+    root = tempRoot(ETC_FILES);
+    expect(usersFromConfig({ users: [{ gecos: "no name" }, "bad name!"] }, root.host()).errors).toEqual([
+      "users[0] has no name; write a user name or a mapping with name:",
+      'user name "bad name!" is not a valid login name',
+    ]);
+  });
+
+  describe.skipIf(!haveUseradd)("module-docs examples", () => {
+    for (const ex of docExamples("cc_users_groups")) {
+      it(ex.file.split("/").pop()!, async () => {
+        root = tempRoot(ETC_FILES);
+        const res = await usersGroups.run(ex.config, moduleContext(root));
+        expect(res.errors ?? []).toEqual([]);
+        const users = (ex.config.users as unknown[] | undefined) ?? ["default"];
+        for (const u of users) {
+          const name = u === "default" ? (ex.config.user as { name?: string } | undefined)?.name ?? "debian" : (u as { name: string }).name;
+          expect(passwd()).toMatch(new RegExp(`^${name}:`, "m"));
+        }
+        if (Array.isArray(ex.config.users) && ex.config.users.length === 0) expect(res.status).toBe("skipped");
+        if (ex.config.groups) expect(group()).toMatch(/^admingroup:x:\d+:root,sys$/m);
+      });
+    }
+  });
+});
+
+describe("users_groups with an OVF password", () => {
+  it.skipIf(!haveUseradd)("gives the default user the OVF environment's hashed password, unlocked and expired", async () => {
+    root = tempRoot(ETC_FILES);
+    const hash = "$6$abcdefgh$Zq3cTRvyG8iu0Qh8S1xoCr4Sd0HFuy5BLU4Uvs3fJ9U5mKqEvv1XoYrmK6uPsTV4bHx4nHxH9Vx6Q7rPxG7Ob.";
+    const ctx = moduleContext(root, { instance: { v1: { instance_id: "iid-ovf", public_ssh_keys: [] }, ds: { meta_data: {}, default_user: { hashed_passwd: hash, expire: true } } } });
+    const res = await usersGroups.run({}, ctx);
+    expect(res.errors).toEqual([]);
+    const shadow = root.host().root.readText("/etc/shadow").split("\n").find((l) => l.startsWith("debian:"))!;
+    const f = shadow.split(":");
+    expect(f[1]).toBe(hash);
+    expect(f[2]).toBe("0");
+  });
+
+  it.skipIf(!haveUseradd)("keeps a password cloud-config sets", async () => {
+    root = tempRoot(ETC_FILES);
+    const ctx = moduleContext(root, { instance: { v1: { instance_id: "iid-ovf", public_ssh_keys: [] }, ds: { default_user: { hashed_passwd: "$6$x$fromovf", expire: true } } } });
+    await usersGroups.run({ user: { name: "debian", hashed_passwd: "$6$y$fromcloudconfig", lock_passwd: false } }, ctx);
+    const f = root.host().root.readText("/etc/shadow").split("\n").find((l) => l.startsWith("debian:"))!.split(":");
+    expect(f[1]).toBe("$6$y$fromcloudconfig");
+    expect(f[2]).not.toBe("0");
+  });
+});

@@ -1,0 +1,394 @@
+// users_groups: the default user and the `users` and `groups` of cloud-config,
+// made with useradd / usermod / groupadd through the Runner (with --prefix when
+// the target is not the running system, so a temp root or an image is changed,
+// never the machine sprout runs on). A user that exists already is updated:
+// missing groups added, shell, lock, sudo rules and keys applied.
+import type { Host } from "../../agent/host/types";
+import { isPlainObject } from "../../agent/merge";
+import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
+
+const SUDOERS_FILE = "/etc/sudoers.d/90-cloud-init-users";
+const TOOL_TIMEOUT_MS = 60_000;
+
+const STR_OR_LIST = { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] };
+
+const USER_PROPERTIES = {
+  name: { type: "string", description: "The login name.", examples: ["alice"] },
+  gecos: { type: "string", description: "The comment field (full name).", examples: ["Alice Example"] },
+  groups: { ...STR_OR_LIST, description: "Supplementary groups: a list or a comma-separated string. Missing groups are created.", examples: [["sudo", "docker"], "adm, sudo"] },
+  primary_group: { type: "string", description: "The primary group (default: a group named after the user).", examples: ["staff"] },
+  sudo: {
+    oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }, { type: "boolean" }, { type: "null" }],
+    description: "sudo rules for this user, written to /etc/sudoers.d/90-cloud-init-users; false or null for none.",
+    examples: ["ALL=(ALL) NOPASSWD:ALL", ["ALL=(ALL) /usr/bin/systemctl"]],
+  },
+  shell: { type: "string", description: "The login shell.", examples: ["/bin/bash"] },
+  homedir: { type: "string", description: "The home directory (default /home/<name>).", examples: ["/srv/alice"] },
+  no_create_home: { type: "boolean", description: "Do not create the home directory.", default: false, examples: [true] },
+  lock_passwd: { type: "boolean", description: "Lock the password, so the user logs in with ssh keys only.", default: true, examples: [false] },
+  passwd: { type: "string", description: "A password hash (as in /etc/shadow) to set.", examples: ["$6$rounds=4096$salt$hash"] },
+  hashed_passwd: { type: "string", description: "Same as passwd.", examples: ["$6$rounds=4096$salt$hash"] },
+  ssh_authorized_keys: { type: "array", items: { type: "string" }, description: "Public keys written to the user's ~/.ssh/authorized_keys.", examples: [["ssh-ed25519 AAAAC3Nza... alice@laptop"]] },
+  system: { type: "boolean", description: "Create a system user (no home, low uid).", default: false, examples: [true] },
+  uid: { oneOf: [{ type: "integer" }, { type: "string" }], description: "The numeric user id.", examples: [1500] },
+  expiredate: { type: "string", description: "Account expiry date (YYYY-MM-DD).", examples: ["2030-01-01"] },
+  inactive: { oneOf: [{ type: "string" }, { type: "integer" }], description: "Days after password expiry until the account is disabled.", examples: ["5"] },
+  ssh_import_id: { ...STR_OR_LIST, description: "Import keys from GitHub/Launchpad: not done by sprout (it needs the internet); reported and skipped.", examples: [["gh:octocat"]] },
+  ssh_redirect_user: { type: "boolean", description: "Accepted for compatibility; sprout does not redirect logins.", examples: [true] },
+  selinux_user: { type: "string", description: "Accepted for compatibility; not used on Debian.", examples: ["staff_u"] },
+  doas: { type: "array", items: { type: "string" }, description: "Accepted for compatibility; doas rules are not written.", examples: [["permit nopass alice"]] },
+  plain_text_passwd: { type: "string", description: "Accepted for compatibility; sprout does not set plain-text passwords (use passwd with a hash).", examples: ["not-recommended"] },
+};
+
+export const USERS_SCHEMA = {
+  users: {
+    type: "array",
+    description: 'Users to create. "default" is the default user of the image; a string is a user name (or several, comma-separated); a mapping gives the user\'s settings. Without this key only the default user is created; an empty list creates none.',
+    items: { oneOf: [{ type: "string" }, { type: "object", properties: USER_PROPERTIES, additionalProperties: true }] },
+    examples: [["default", { name: "alice", groups: ["sudo"], shell: "/bin/bash", ssh_authorized_keys: ["ssh-ed25519 AAAA... alice"] }]],
+  },
+  user: {
+    oneOf: [{ type: "string" }, { type: "object", properties: USER_PROPERTIES, additionalProperties: true }],
+    description: "Settings for the default user (a name, or a mapping), over system_info.default_user.",
+    examples: [{ name: "admin", sudo: null }],
+  },
+  groups: {
+    oneOf: [{ type: "array", items: { oneOf: [{ type: "string" }, { type: "object", additionalProperties: STR_OR_LIST }] } }, { type: "object", additionalProperties: STR_OR_LIST }, { type: "string" }],
+    description: "Groups to create, as names, or mappings of a group name to its members.",
+    examples: [["admingroup", { devs: ["alice", "bob"] }]],
+  },
+  ssh_import_id: { ...STR_OR_LIST, description: "Keys to import for the default user from GitHub/Launchpad: not done by sprout (it needs the internet); reported and skipped.", examples: [["gh:octocat"]] },
+} as const;
+
+export interface UserSpec {
+  name: string;
+  groups: string[];
+  /** Groups from built-in defaults: only the ones that exist are used. */
+  optionalGroups: string[];
+  sudo: string[];
+  shell?: string;
+  gecos?: string;
+  primaryGroup?: string;
+  homedir?: string;
+  noCreateHome: boolean;
+  lockPasswd: boolean;
+  passwd?: string;
+  /** Force a new password at the first login (the OVF environment's password). */
+  expirePasswd?: boolean;
+  keys: string[];
+  system: boolean;
+  uid?: string;
+  expiredate?: string;
+  inactive?: string;
+  isDefault: boolean;
+  ignored: string[];
+}
+
+function list(v: unknown): string[] {
+  if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v)) return v.filter((x) => x !== null && x !== undefined).map((x) => String(x).trim()).filter(Boolean);
+  return [];
+}
+
+function osId(h: Host): string | null {
+  const text = h.root.tryReadText("/etc/os-release") ?? h.root.tryReadText("/usr/lib/os-release");
+  const m = text ? /^ID="?([^"\n]*)"?$/m.exec(text) : null;
+  return m ? m[1]!.trim() : null;
+}
+
+/** The default user: system_info.default_user, else named after ID in /etc/os-release (debian, ubuntu), else cloud-user. */
+export function defaultUserConfig(cfg: CloudConfig, h: Host): JsonObject {
+  const sys = isPlainObject(cfg.system_info) && isPlainObject(cfg.system_info.default_user) ? cfg.system_info.default_user : null;
+  const id = osId(h);
+  const name = id === "debian" || id === "ubuntu" ? id : "cloud-user";
+  const base: JsonObject = sys
+    ? { ...sys }
+    : { name, gecos: name === "cloud-user" ? "Cloud User" : `${name[0]!.toUpperCase()}${name.slice(1)}`, groups: [], _optional_groups: ["adm", "audio", "cdrom", "dialout", "dip", "floppy", "netdev", "plugdev", "sudo", "video"], sudo: ["ALL=(ALL) NOPASSWD:ALL"], shell: "/bin/bash", lock_passwd: true };
+  const over = cfg.user;
+  if (typeof over === "string" && over) base.name = over;
+  else if (isPlainObject(over)) Object.assign(base, normalizeKeys(over));
+  return base;
+}
+
+/** The default user's name, as the ssh module and others need it. */
+export function defaultUserName(cfg: CloudConfig, h: Host): string {
+  const n = defaultUserConfig(cfg, h).name;
+  return typeof n === "string" && n ? n : "cloud-user";
+}
+
+function normalizeKeys(o: JsonObject): JsonObject {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/-/g, "_"), v]));
+}
+
+const KNOWN = new Set([...Object.keys(USER_PROPERTIES), "_optional_groups"]);
+const UNSUPPORTED = new Set(["ssh_import_id", "ssh_redirect_user", "selinux_user", "doas", "plain_text_passwd"]);
+
+function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
+  const o = normalizeKeys(raw);
+  const sudoRaw = o.sudo;
+  const sudo = sudoRaw === true ? ["ALL=(ALL) NOPASSWD:ALL"] : typeof sudoRaw === "string" || Array.isArray(sudoRaw) ? list(Array.isArray(sudoRaw) ? sudoRaw : [sudoRaw]) : [];
+  const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+  return {
+    name: String(o.name),
+    groups: list(o.groups),
+    optionalGroups: list(o._optional_groups),
+    sudo,
+    shell: str(o.shell),
+    gecos: str(o.gecos),
+    primaryGroup: str(o.primary_group),
+    homedir: str(o.homedir),
+    noCreateHome: o.no_create_home === true,
+    lockPasswd: o.lock_passwd !== false,
+    passwd: str(o.hashed_passwd) ?? str(o.passwd),
+    keys: list(o.ssh_authorized_keys),
+    system: o.system === true,
+    uid: str(o.uid),
+    expiredate: str(o.expiredate),
+    inactive: str(o.inactive),
+    isDefault,
+    ignored: Object.keys(o).filter((k) => UNSUPPORTED.has(k) || (!KNOWN.has(k) && k !== "lock_passwd")),
+  };
+}
+
+/** The users cloud-config asks for, in order, with problems for entries that cannot be read. */
+export function usersFromConfig(cfg: CloudConfig, h: Host): { users: UserSpec[]; errors: string[] } {
+  const errors: string[] = [];
+  const raw = cfg.users === undefined || cfg.users === null ? ["default"] : cfg.users;
+  const entries = Array.isArray(raw) ? raw : typeof raw === "string" ? list(raw) : isPlainObject(raw) ? Object.entries(raw).map(([name, v]) => (isPlainObject(v) ? { name, ...v } : name)) : null;
+  if (entries === null) return { users: [], errors: [`users must be a list, not a ${typeof raw}`] };
+  const users: UserSpec[] = [];
+  entries.forEach((e, i) => {
+    if (e === "default" || (isPlainObject(e) && e.name === "default")) users.push(toSpec(defaultUserConfig(cfg, h), true));
+    else if (typeof e === "string") for (const name of list(e)) users.push(toSpec({ name }, false));
+    else if (isPlainObject(e) && typeof e.name === "string" && e.name) users.push(toSpec(e, false));
+    else errors.push(`users[${i}] has no name; write a user name or a mapping with name:`);
+  });
+  for (const u of users) if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) || u.name.length > 32) errors.push(`user name ${JSON.stringify(u.name)} is not a valid login name`);
+  return { users: users.filter((u) => /^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) && u.name.length <= 32), errors };
+}
+
+export function groupsFromConfig(cfg: CloudConfig): Array<{ name: string; members: string[] }> {
+  const raw = cfg.groups;
+  const out: Array<{ name: string; members: string[] }> = [];
+  const add = (v: unknown) => {
+    if (typeof v === "string") for (const name of list(v)) out.push({ name, members: [] });
+    else if (isPlainObject(v)) for (const [name, members] of Object.entries(v)) out.push({ name, members: list(members) });
+  };
+  if (Array.isArray(raw)) raw.forEach(add);
+  else add(raw);
+  return out;
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export function readPasswd(h: Host): PasswdEntry[] {
+  return (h.root.tryReadText("/etc/passwd") ?? "")
+    .split("\n")
+    .map((l) => l.split(":"))
+    .filter((f) => f.length >= 7)
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! }));
+}
+
+function readGroups(h: Host): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const l of (h.root.tryReadText("/etc/group") ?? "").split("\n")) {
+    const f = l.split(":");
+    if (f.length >= 4) m.set(f[0]!, f[3]!.split(",").filter(Boolean));
+  }
+  return m;
+}
+
+/** Runs a shadow-utils tool on the target: --prefix DIR when it is not the running system. */
+async function tool(ctx: ModuleContext, argv: string[]): Promise<string | null> {
+  const root = ctx.host.root;
+  const full = root.isSystemRoot ? argv : [argv[0]!, "--prefix", root.dir, ...argv.slice(1)];
+  const res = await ctx.host.run.run(full, { timeoutMs: TOOL_TIMEOUT_MS });
+  if (res.code === 0) return null;
+  const why = res.spawnError ?? (res.timedOut ? "timed out" : res.stderr.toString("utf8").trim() || `exit ${res.code}`);
+  return `${argv.slice(0, 2).join(" ")} failed: ${why}`;
+}
+
+/** Adds keys to a user's ~/.ssh/authorized_keys (0600, owned by the user), keeping the lines already there. */
+export function addAuthorizedKeys(h: Host, user: string, keys: string[], options?: string): string {
+  const pw = readPasswd(h).find((p) => p.name === user);
+  if (!pw) throw new Error(`cannot write ssh keys for ${user}: no such user in /etc/passwd`);
+  const dir = `${pw.home}/.ssh`;
+  const file = `${dir}/authorized_keys`;
+  const existing = (h.root.tryReadText(file) ?? "").split("\n").filter((l) => l.trim());
+  const lines = [...existing];
+  for (const k of keys) {
+    const line = options ? `${options} ${k}` : k;
+    if (!lines.includes(line)) lines.push(line);
+  }
+  h.root.mkdirp(dir, 0o700);
+  h.root.chmod(dir, 0o700);
+  const owned = process.getuid?.() === 0;
+  if (owned) h.root.chown(dir, pw.uid, pw.gid);
+  h.root.writeAtomic(file, lines.join("\n") + "\n", { mode: 0o600, ...(owned ? { uid: pw.uid, gid: pw.gid } : {}) });
+  return file;
+}
+
+async function ensureGroup(ctx: ModuleContext, name: string, done: string[], errors: string[]): Promise<void> {
+  if (readGroups(ctx.host).has(name)) return;
+  const err = await tool(ctx, ["groupadd", name]);
+  if (err) errors.push(err);
+  else done.push(`group ${name}`);
+}
+
+async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], errors: string[]): Promise<void> {
+  const groups = readGroups(ctx.host);
+  const wanted = [...u.groups, ...u.optionalGroups.filter((g) => groups.has(g))];
+  for (const g of u.groups) await ensureGroup(ctx, g, done, errors);
+  if (u.primaryGroup) await ensureGroup(ctx, u.primaryGroup, done, errors);
+  const existing = readPasswd(ctx.host).find((p) => p.name === u.name);
+  if (!existing) {
+    const argv = ["useradd", u.name];
+    if (u.gecos) argv.push("--comment", u.gecos);
+    if (u.homedir) argv.push("--home-dir", u.homedir);
+    if (u.shell) argv.push("--shell", u.shell);
+    if (u.primaryGroup) argv.push("--gid", u.primaryGroup);
+    else if (readGroups(ctx.host).has(u.name)) argv.push("--gid", u.name);
+    else argv.push("--user-group");
+    if (wanted.length) argv.push("--groups", wanted.join(","));
+    if (u.uid) argv.push("--uid", u.uid);
+    if (u.passwd) argv.push("--password", u.passwd);
+    if (u.expiredate) argv.push("--expiredate", u.expiredate);
+    if (u.inactive) argv.push("--inactive", u.inactive);
+    if (u.system) argv.push("--system");
+    if (!u.noCreateHome && !u.system) argv.push("--create-home");
+    else argv.push("--no-create-home");
+    const err = await tool(ctx, argv);
+    if (err) {
+      errors.push(err);
+      return;
+    }
+    done.push(`user ${u.name}`);
+  } else {
+    // Exists already (an image made with it, or a second instance): bring it in line.
+    const current = new Set([...readGroups(ctx.host)].filter(([, m]) => m.includes(u.name)).map(([g]) => g));
+    const missing = wanted.filter((g) => !current.has(g));
+    const argv = ["usermod"];
+    if (missing.length) argv.push("--append", "--groups", missing.join(","));
+    if (u.shell && u.shell !== existing.shell) argv.push("--shell", u.shell);
+    if (u.passwd) argv.push("--password", u.passwd);
+    if (argv.length > 1) {
+      const err = await tool(ctx, [...argv, u.name]);
+      if (err) errors.push(err);
+      else done.push(`user ${u.name} (existed; updated)`);
+    } else done.push(`user ${u.name} (existed)`);
+  }
+  if (u.lockPasswd) {
+    const err = await tool(ctx, ["usermod", "--lock", u.name]);
+    if (err) errors.push(err);
+  }
+  if (u.expirePasswd) {
+    try {
+      expirePassword(ctx.host, u.name);
+      done.push(`password of ${u.name} expired: a new one is asked at the first login`);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (u.keys.length) {
+    try {
+      addAuthorizedKeys(ctx.host, u.name, u.keys);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+}
+
+/**
+ * Sets the last password change to day 0 in /etc/shadow, which makes login ask
+ * for a new password (what `passwd --expire` does). Written directly because
+ * chage and passwd take --root (a chroot) but not --prefix, and a target root
+ * need not hold those programs.
+ */
+export function expirePassword(h: Host, user: string): void {
+  const text = h.root.tryReadText("/etc/shadow");
+  if (text === null) throw new Error(`cannot expire the password of ${user}: no /etc/shadow`);
+  let found = false;
+  const next = text
+    .split("\n")
+    .map((line) => {
+      const f = line.split(":");
+      if (f[0] !== user || f.length < 3) return line;
+      found = true;
+      f[2] = "0";
+      return f.join(":");
+    })
+    .join("\n");
+  if (!found) throw new Error(`cannot expire the password of ${user}: not in /etc/shadow`);
+  const st = h.root.stat("/etc/shadow");
+  h.root.writeAtomic("/etc/shadow", next, { mode: st?.mode ?? 0o640, ...(st && process.getuid?.() === 0 ? { uid: st.uid, gid: st.gid } : {}) });
+}
+
+/**
+ * The OVF environment's password (hashed by the OVF datasource into
+ * ds.default_user) applies to the default user when cloud-config gives none.
+ */
+export function applyDatasourcePassword(users: UserSpec[], instance: JsonObject): void {
+  const ds = instance.ds;
+  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
+  if (!du || typeof du.hashed_passwd !== "string") return;
+  for (const u of users) {
+    if (!u.isDefault || u.passwd) continue;
+    u.passwd = du.hashed_passwd;
+    u.lockPasswd = false;
+    u.expirePasswd = du.expire === true;
+  }
+}
+
+export function sudoersText(users: UserSpec[]): string {
+  const out = ["# Written by sprout (users_groups) from the instance's cloud-config", ""];
+  for (const u of users) {
+    if (!u.sudo.length) continue;
+    out.push(`# User rules for ${u.name}`, ...u.sudo.map((r) => `${u.name} ${r}`), "");
+  }
+  return out.join("\n");
+}
+
+export const usersGroups: Module = {
+  id: "users_groups",
+  stage: "network",
+  frequency: "per-instance",
+  schema: { type: "object", description: "Create the default user, the users and the groups of cloud-config, with sudo rules and ssh keys.", properties: USERS_SCHEMA },
+  async run(cfg, ctx): Promise<ModuleResult> {
+    const { users, errors } = usersFromConfig(cfg, ctx.host);
+    applyDatasourcePassword(users, ctx.instance);
+    const groups = groupsFromConfig(cfg);
+    if (users.length === 0 && groups.length === 0) return { status: "skipped", detail: "no users or groups", errors };
+    // A target without a user database (a bare --root, a seed-only tree) is not a
+    // system to add users to; useradd would only spin on its lock file.
+    if (!ctx.host.root.exists("/etc/passwd")) return { status: "skipped", detail: "the target has no /etc/passwd; no users or groups created", errors };
+    const done: string[] = [];
+    for (const g of groups) await ensureGroup(ctx, g.name, done, errors);
+    for (const u of users) await ensureUser(ctx, u, done, errors);
+    const members = readGroups(ctx.host);
+    const known = new Set(readPasswd(ctx.host).map((p) => p.name));
+    for (const g of groups) {
+      for (const m of g.members) {
+        if (members.get(g.name)?.includes(m)) continue;
+        if (!known.has(m)) {
+          errors.push(`group ${g.name}: member ${m} does not exist; create the user first (users:)`);
+          continue;
+        }
+        const err = await tool(ctx, ["usermod", "--append", "--groups", g.name, m]);
+        if (err) errors.push(err);
+      }
+    }
+    if (users.some((u) => u.sudo.length)) {
+      ctx.host.root.writeAtomic(SUDOERS_FILE, sudoersText(users), { mode: 0o440 });
+      done.push(SUDOERS_FILE);
+    }
+    const ignored = [...new Set(users.flatMap((u) => u.ignored))];
+    const note = ignored.length ? `; not supported, ignored: ${ignored.join(", ")}` : "";
+    return { status: done.length ? "changed" : "unchanged", detail: `${done.join(", ")}${note}`, errors };
+  },
+};
