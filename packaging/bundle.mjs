@@ -2,12 +2,8 @@
 // no node_modules. Dynamic imports stay lazy inside the bundle, so a command
 // initialises only the code it uses.
 import { build } from "esbuild";
-<<<<<<< HEAD
-import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
-=======
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync, chmodSync } from "node:fs";
->>>>>>> main
+import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 
 // pino's transports are never used (the logger gets sprout's own stream): keep
 // thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
@@ -41,16 +37,12 @@ const result = await build({
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.
 const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
 if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
-<<<<<<< HEAD
-const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8").replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
-// A fresh checkout has no dist/.
-mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
-=======
 const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 16);
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
   .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
   .replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
->>>>>>> main
+// A fresh checkout has no dist/.
+mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
