@@ -14,7 +14,8 @@ export function slug(text: string): string {
 /** Links to another guide (`rescue.md`, `rescue.md#x`) become links to its page. */
 function href(url: string): string {
   if (/^[a-z]+:/i.test(url) || url.startsWith("#")) return url;
-  return url.replace(/(^|\/)([\w.-]+)\.md(#|$)/, "$1$2.html$3");
+  // The site is flat: docs/guides/X.md is X.html and docs/X.md (reference notes) is ref-X.html.
+  return url.replace(/^\.\.\/([\w.-]+)\.md(#|$)/, "ref-$1.html$2").replace(/(^|\/)([\w.-]+)\.md(#|$)/, "$1$2.html$3");
 }
 
 export function inline(text: string): string {
