@@ -112,9 +112,9 @@ const LANDING = `<h1>sprout</h1>
 <h2>Which image do I run?</h2>
 <ul>
 <li><strong>On EC2</strong>: take the AMI of your region from the <a href="images.html#cloud">images table</a>, launch it with your cloud-config as user-data. See <a href="ec2.html">EC2</a>.</li>
-<li><strong>On KVM / qemu</strong>: download the latest <code>.qcow2</code> from <a href="images.html#latest">latest per release</a>, make a seed ISO with <code>sprout seed</code> and boot. See <a href="guides.html">the KVM guide</a>.</li>
-<li><strong>On VMware or VirtualBox</strong>: import the <code>.ova</code> and fill in its vApp properties or attach the OVF ISO. See <a href="guides.html">the OVF guide</a>.</li>
-<li><strong>Bare metal</strong>: a preseeded Debian install tells sprout where its seed is. See <a href="guides.html">the preseed guide</a>.</li>
+<li><strong>On KVM / qemu</strong>: download the latest <code>.qcow2</code> from <a href="images.html#latest">latest per release</a>, make a seed ISO with <code>sprout seed</code> and boot. See <a href="kvm.html">the KVM guide</a>.</li>
+<li><strong>On VMware or VirtualBox</strong>: import the <code>.ova</code> and fill in its vApp properties or attach the OVF ISO. See <a href="ovf.html">the OVF guide</a>.</li>
+<li><strong>Bare metal</strong>: a preseeded Debian install tells sprout where its seed is. See <a href="preseed.html">the preseed guide</a>.</li>
 </ul>
 <h2>How do I configure it?</h2>
 <p>With a <code>#cloud-config</code> file, exactly as for cloud-init: <a href="cloud-config.html">Configuring with cloud-config</a>, checked before boot by <code>sprout schema</code>. Every key is in the <a href="modules.html">module reference</a>. Coming from cloud-init? Read <a href="migrate-from-cloud-init.html">what stays and what differs</a>.</p>
