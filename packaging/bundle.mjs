@@ -3,7 +3,7 @@
 // initialises only the code it uses.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 
 // pino's transports are never used (the logger gets sprout's own stream): keep
 // thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
@@ -41,6 +41,8 @@ const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 1
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
   .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
   .replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
+// A fresh checkout has no dist/.
+mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).

@@ -15,7 +15,13 @@ export interface BootEvent {
 
 export interface BootRecord {
   start: string;
-  stages: Array<{ name: string; start: string; ms: number; result: string; modules: Array<{ name: string; ms: number; result: string }> }>;
+  /** offsetMs: from the boot's start, taken from the log's `time` fields (millisecond resolution); a module's is its finish time less its duration. */
+  stages: Array<{ name: string; start: string; offsetMs: number; ms: number; result: string; modules: Array<{ name: string; offsetMs: number; ms: number; result: string }> }>;
+}
+
+function offset(boot: BootRecord, time: string, lessMs = 0): number {
+  const d = Date.parse(time) - lessMs - Date.parse(boot.start);
+  return Number.isFinite(d) ? Math.max(0, Math.round(d * 10) / 10) : 0;
 }
 
 export function parseBoots(text: string): BootRecord[] {
@@ -33,7 +39,8 @@ export function parseBoots(text: string): BootRecord[] {
     if (!isStage && typeof e.name !== "string") continue;
     if (e.evt === "start" && isStage) {
       if (e.name === "local" || boots.length === 0) boots.push({ start: e.time, stages: [] });
-      boots[boots.length - 1]!.stages.push({ name: e.name, start: e.time, ms: -1, result: "running", modules: [] });
+      const boot = boots[boots.length - 1]!;
+      boot.stages.push({ name: e.name, start: e.time, offsetMs: offset(boot, e.time), ms: -1, result: "running", modules: [] });
     } else if (e.evt === "finish") {
       const boot = boots[boots.length - 1];
       if (!boot) continue;
@@ -43,7 +50,10 @@ export function parseBoots(text: string): BootRecord[] {
       if (isStage) {
         st.ms = e.ms ?? 0;
         st.result = e.result ?? "ok";
-      } else st.modules.push({ name: e.name.split("/")[1]!, ms: e.ms ?? 0, result: e.result ?? "" });
+      } else {
+        const ms = e.ms ?? 0;
+        st.modules.push({ name: e.name.split("/")[1]!, offsetMs: Math.max(st.offsetMs, offset(boot, e.time, ms)), ms, result: e.result ?? "" });
+      }
     }
   }
   return boots;
@@ -56,13 +66,16 @@ function fmt(ms: number): string {
 export const analyzeCommand: Command = {
   name: "analyze",
   summary: "per-stage and per-module times of recorded boots",
-  usage: "sprout analyze show|blame [--format text|json]",
-  options: { format: { type: "string", help: "text (default) or json", value: "text|json" } },
+  usage: "sprout analyze show|blame [--format text|json]\n       sprout analyze [chart] --format html|svg > boot.html",
+  options: { format: { type: "string", help: "text (default) or json; html or svg draw the last boot's chart", value: "text|json|html|svg" } },
+  details: "--format html writes a page with the chart of the last boot (stages and modules on a time axis) and a table; --format svg the chart alone. Both are self-contained (no scripts, no external files).",
   async run(a, g) {
-    const sub = a.positionals[0];
-    if (sub !== "show" && sub !== "blame") throw new UsageError("analyze needs show or blame");
     const format = (a.options.format as string | undefined) ?? "text";
-    if (format !== "text" && format !== "json") throw new UsageError(`--format must be text or json, not ${JSON.stringify(format)}`);
+    if (!["text", "json", "html", "svg"].includes(format)) throw new UsageError(`--format must be text, json, html or svg, not ${JSON.stringify(format)}`);
+    const chart = format === "html" || format === "svg";
+    const sub = a.positionals[0] ?? (chart ? "chart" : undefined);
+    if (sub !== "show" && sub !== "blame" && sub !== "chart") throw new UsageError("analyze needs show, blame or chart (or --format html|svg for the chart)");
+    if (sub === "chart" && !chart) throw new UsageError("analyze chart draws html or svg: add --format html or --format svg");
     const h = createHost({ root: g.root, logFile: null });
     const st = h.root.stat(LOG);
     if (!st) {
@@ -79,6 +92,13 @@ export const analyzeCommand: Command = {
     if (boots.length === 0) {
       g.err(`sprout: ${LOG} holds no boot events yet\n`);
       return 1;
+    }
+    if (chart) {
+      // Only the code that draws pays for loading it.
+      const { renderBootChartHtml, renderBootChartSvg } = await import("./boot-chart");
+      const last = boots[boots.length - 1]!;
+      g.out(format === "html" ? renderBootChartHtml(last) : renderBootChartSvg(last));
+      return 0;
     }
     if (sub === "show") {
       if (format === "json") {
