@@ -4,7 +4,7 @@
 // a boot would run it: fresh /run (tmpfs) and /proc each boot, a kernel command
 // line of the test's choosing bound over /proc/cmdline, and a hard timeout.
 // Only the upper layer is ever written, so the cached chroot stays clean.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUNDLE } from "../helpers/cli";
@@ -123,5 +123,29 @@ export class ChrootMachine {
   cleanup(): void {
     spawnSync("umount", ["-R", join(this.dir, "merged")], { stdio: "ignore" });
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Serves `dir` on 127.0.0.1 from a child process (test/helpers/serve-dir.mjs):
+ * a machine boots through spawnSync, which blocks the test's own event loop, so
+ * a server in the test process could not answer it.
+ */
+export async function serveDir(dir: string): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, [join(__dirname, "../helpers/serve-dir.mjs"), dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((res) => child.stdout!.once("data", (d: Buffer) => res((JSON.parse(d.toString()) as { url: string }).url)));
+  return { url, stop: () => child.kill() };
+}
+
+/** Machines made by a test file, all cleaned up at its end. */
+export class Machines {
+  private all: ChrootMachine[] = [];
+  make(): ChrootMachine {
+    const m = new ChrootMachine();
+    this.all.push(m);
+    return m;
+  }
+  cleanup(): void {
+    this.all.splice(0).forEach((m) => m.cleanup());
   }
 }

@@ -2,35 +2,30 @@
 // boots, vendor-data under user-data (and switched off), cloud-config-url on the
 // kernel line, timezone, /etc/hosts, sshd's password setting, phone_home, output,
 // an existing user, and a script that cannot run.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChrootMachine, e2eUnavailable } from "./harness";
+import { e2eUnavailable, Machines, serveDir } from "./harness";
 
 const why = e2eUnavailable();
 
 describe.skipIf(why !== null)("e2e: more user-data and modules in a Debian chroot", () => {
-  let server: ChildProcess;
+  let server: { url: string; stop(): void };
   let base = "";
   let www = "";
-  const machines: ChrootMachine[] = [];
-  const machine = () => {
-    const m = new ChrootMachine();
-    machines.push(m);
-    return m;
-  };
+  const machines = new Machines();
+  const machine = () => machines.make();
   beforeAll(async () => {
     www = mkdtempSync(join(tmpdir(), "sprout-e2e-www-"));
     writeFileSync(join(www, "once.yaml"), "#cloud-config\nruncmd:\n  - echo once >> /var/tmp/include-once.log\n");
     writeFileSync(join(www, "url.cfg"), "#cloud-config\nfinal_message: from cloud-config-url\n");
-    server = spawn(process.execPath, [join(__dirname, "../helpers/serve-dir.mjs"), www], { stdio: ["ignore", "pipe", "inherit"] });
-    base = await new Promise<string>((res) => server.stdout!.once("data", (d: Buffer) => res(JSON.parse(d.toString()).url)));
+    server = await serveDir(www);
+    base = server.url;
   });
   afterAll(() => {
-    server?.kill();
-    machines.forEach((m) => m.cleanup());
+    server?.stop();
+    machines.cleanup();
   });
 
   it("cloud-config-archive with an #include-once part, fetched once across two boots", () => {

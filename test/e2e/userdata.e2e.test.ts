@@ -1,11 +1,10 @@
 // User-data in cloud-init's formats, booted in the Debian chroot as a real machine would.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChrootMachine, e2eUnavailable } from "./harness";
+import { e2eUnavailable, Machines, serveDir } from "./harness";
 
 const why = e2eUnavailable();
 
@@ -18,24 +17,19 @@ function mime(parts: Array<{ type: string; filename: string; body: string }>): s
 }
 
 describe.skipIf(why !== null)("e2e: user-data formats and modules in a Debian chroot", () => {
-  // The machine boots through spawnSync, which blocks this process: the server runs in its own.
-  let server: ChildProcess;
+  let server: { url: string; stop(): void };
   let base = "";
-  const machines: ChrootMachine[] = [];
-  const machine = () => {
-    const m = new ChrootMachine();
-    machines.push(m);
-    return m;
-  };
+  const machines = new Machines();
+  const machine = () => machines.make();
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "sprout-e2e-www-"));
     writeFileSync(join(dir, "included.yaml"), "#cloud-config\nwrite_files:\n  - path: /etc/e2e/included\n    content: from-include\n");
-    server = spawn(process.execPath, [join(__dirname, "../helpers/serve-dir.mjs"), dir], { stdio: ["ignore", "pipe", "inherit"] });
-    base = await new Promise<string>((res) => server.stdout!.once("data", (d: Buffer) => res(JSON.parse(d.toString()).url)));
+    server = await serveDir(dir);
+    base = server.url;
   });
   afterAll(() => {
-    server?.kill();
-    machines.forEach((m) => m.cleanup());
+    server?.stop();
+    machines.cleanup();
   });
 
   it("MIME multipart: cloud-config, shell script, boothook and an #include; users and keys", () => {
