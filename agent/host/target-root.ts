@@ -271,8 +271,8 @@ export class FsTargetRoot implements TargetRoot {
       throw err;
     }
     try {
+      // A lock or marker: its existence is what counts, and /run is gone after a crash anyway.
       fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
