@@ -5,12 +5,15 @@
 // reported in status.json.
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 
+/** One entry of runcmd or bootcmd: a shell line, a command and its arguments, or null (skipped). */
+export const COMMAND_ENTRY = { oneOf: [{ type: "string" }, { type: "array", items: { type: ["string", "number", "boolean"] } }, { type: "null" }] } as const;
+
 export const RUNCMD_SCHEMA = {
   runcmd: {
     type: "array",
     description:
       "Commands to run at the end of the first boot. A string runs in /bin/sh; a list is a command and its arguments, quoted for you. Output goes to /var/log/user_data.log.",
-    items: { oneOf: [{ type: "string" }, { type: "array", items: { type: ["string", "number", "boolean"] } }, { type: "null" }] },
+    items: COMMAND_ENTRY,
     examples: [["echo hello > /tmp/hello", ["ls", "-l", "/"], "systemctl restart nginx"]],
   },
 } as const;
