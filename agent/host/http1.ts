@@ -44,6 +44,8 @@ interface IdleConnection {
   claim(): void;
 }
 
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
 /** Idle keep-alive connections by "host|port". */
 const idle = new Map<string, IdleConnection[]>();
 
@@ -84,8 +86,7 @@ class AnswerParser {
   status = 0;
   headers: Record<string, string> = {};
   keepAlive = true;
-  private head: Buffer[] = [];
-  private headBytes = 0;
+  private head: Buffer = Buffer.alloc(0);
   private framing: Framing | null = null;
   private chunks: Buffer[] = [];
   private total = 0;
@@ -131,24 +132,19 @@ class AnswerParser {
   }
 
   private readHead(buf: Buffer): Buffer {
-    const prev = this.head.length > 0 ? this.head[this.head.length - 1]! : null;
-    // The blank line may straddle two reads: look from up to 3 bytes back.
-    const joined = prev ? Buffer.concat([prev.subarray(Math.max(0, prev.length - 3)), buf]) : buf;
-    const back = prev ? Math.min(3, prev.length) : 0;
-    const at = joined.indexOf("\r\n\r\n");
+    const before = this.head.length;
+    this.head = before === 0 ? buf : Buffer.concat([this.head, buf]);
+    // The blank line may straddle two reads: look from 3 bytes before this one.
+    const at = this.head.indexOf("\r\n\r\n", Math.max(0, before - 3));
     if (at < 0) {
-      this.head.push(buf);
-      this.headBytes += buf.length;
-      if (this.headBytes > MAX_HEAD_BYTES) throw new FetchError("io", this.url, `the answer's header is larger than ${MAX_HEAD_BYTES} bytes`);
+      if (this.head.length > MAX_HEAD_BYTES) throw new FetchError("io", this.url, `the answer's header is larger than ${MAX_HEAD_BYTES} bytes`);
       return Buffer.alloc(0);
     }
-    const endInBuf = at + 4 - back;
-    this.head.push(buf.subarray(0, endInBuf));
-    const text = Buffer.concat(this.head).toString("latin1");
-    this.head = [];
-    this.headBytes = 0;
-    this.parseHead(text.slice(0, -4));
-    return buf.subarray(endInBuf);
+    const text = this.head.subarray(0, at).toString("latin1");
+    const rest = this.head.subarray(at + 4);
+    this.head = Buffer.alloc(0);
+    this.parseHead(text);
+    return rest;
   }
 
   private parseHead(text: string): void {
@@ -248,8 +244,9 @@ class AnswerParser {
 
 /**
  * One request on an idle kept-alive connection to the same host, else a new one.
- * A kept connection the server closed meanwhile (it gets no byte of the answer) is
- * replaced by a new one once; that is the only retry here.
+ * A kept connection the server closed meanwhile (no byte of the answer came) is
+ * replaced by a new one once; that is the only retry here, and only idempotent
+ * requests are sent on a kept connection.
  */
 export function http1Request(url: URL, req: Http1Request): Http1Call {
   const href = url.toString();
@@ -325,7 +322,8 @@ export function http1Request(url: URL, req: Http1Request): Http1Call {
       if (reused) s.ref();
       s.write(bytes);
     };
-    attempt(takeIdle(key));
+    // A request that must not be sent twice (POST) gets a new connection, so it never needs the retry above.
+    attempt(IDEMPOTENT.has(req.method) ? takeIdle(key) : undefined);
   });
   return { response, abort: (e) => rejectCall(e) };
 }
