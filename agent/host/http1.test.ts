@@ -108,6 +108,11 @@ describe("the Fetcher's HTTP/1.1 client", () => {
     expect(seenBody).toBe("payload");
     await f.fetch(`${s.url}/token`, { timeoutMs: 2000, method: "PUT" });
     expect(seen).toContain("\r\nContent-Length: 0"); // a PUT without a body still says so, as node:http does
+    // Credentials in the URL become Basic authentication; a caller's header replaces sprout's own, whatever its case.
+    await f.fetch(s.url.replace("://", "://seed%20user:p%40ss@") + "/", { timeoutMs: 2000, headers: { "user-agent": "custom" } });
+    expect(seen).toContain(`\r\nAuthorization: Basic ${Buffer.from("seed user:p@ss").toString("base64")}`);
+    expect(seen.match(/user-agent/gi)).toHaveLength(1);
+    expect(seen).toContain("\r\nuser-agent: custom");
   });
 
   it("refuses a header value with a line break instead of sending it", async () => {
@@ -131,11 +136,15 @@ describe("the Fetcher's HTTP/1.1 client", () => {
     expect(s.connections()).toBe(2);
   });
 
-  it("does not reuse a connection the server asked to close", async () => {
+  it("does not reuse a connection the server asked to close, or one that sent more than the answer", async () => {
     const s = await rawServer((_h, sock) => sock.write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"));
     await f.fetch(`${s.url}/1`, { timeoutMs: 2000 });
     await f.fetch(`${s.url}/2`, { timeoutMs: 2000 });
     expect(s.connections()).toBe(2);
+    const extra = await rawServer((_h, sock) => sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSURPRISE"));
+    expect((await f.fetch(`${extra.url}/1`, { timeoutMs: 2000 })).body.toString()).toBe("ok");
+    expect((await f.fetch(`${extra.url}/2`, { timeoutMs: 2000 })).body.toString()).toBe("ok");
+    expect(extra.connections()).toBe(2);
   });
 
   it("reports a chunked body cut short, a broken chunk and an answer that is not HTTP", async () => {

@@ -63,15 +63,21 @@ export function closeIdleConnections(): void {
 }
 
 function serialize(url: URL, req: Http1Request): Buffer {
-  const lines = [`${req.method} ${url.pathname || "/"}${url.search} HTTP/1.1`, `Host: ${url.host}`];
-  const given = new Set<string>();
-  for (const [k, v] of Object.entries({ "user-agent": "sprout", ...req.headers })) {
+  // Names are case-insensitive: a caller's Host, User-Agent or Authorization replaces sprout's, as with node:http.
+  const headers = new Map<string, string>();
+  const set = (name: string, value: string) => {
+    headers.delete(name.toLowerCase());
+    headers.set(name.toLowerCase(), `${name}: ${value}`);
+  };
+  set("Host", url.host);
+  set("User-Agent", "sprout");
+  if (url.username || url.password) set("Authorization", `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`);
+  for (const [k, v] of Object.entries(req.headers)) {
     if (!TOKEN.test(k) || /[\r\n\0]/.test(v)) throw new FetchError("io", url.toString(), `the request header ${JSON.stringify(k)} has a character HTTP does not allow`, { hint: "remove line breaks and control characters from the header" });
-    given.add(k.toLowerCase());
-    lines.push(`${k}: ${v}`);
+    set(k, v);
   }
-  if (!given.has("content-length") && (req.body !== undefined || !NO_BODY_METHODS.has(req.method))) lines.push(`Content-Length: ${req.body?.length ?? 0}`);
-  const head = Buffer.from(lines.join("\r\n") + "\r\n\r\n", "latin1");
+  if (!headers.has("content-length") && (req.body !== undefined || !NO_BODY_METHODS.has(req.method))) set("Content-Length", String(req.body?.length ?? 0));
+  const head = Buffer.from(`${req.method} ${url.pathname || "/"}${url.search} HTTP/1.1\r\n${[...headers.values()].join("\r\n")}\r\n\r\n`, "latin1");
   return req.body && req.body.length > 0 ? Buffer.concat([head, req.body]) : head;
 }
 
@@ -116,6 +122,8 @@ class AnswerParser {
       if (this.framing === null) buf = this.readHead(buf);
       else buf = this.readBody(buf);
     }
+    // Bytes after the answer: the connection is out of step; do not use it again.
+    if (buf.length > 0) this.keepAlive = false;
     return this.done;
   }
 
