@@ -40,7 +40,7 @@ if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) thro
 const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 16);
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
   .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
-  .replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
+  .replace("__SPROUT_WRAPPED_SOURCE__", () => JSON.stringify(`(function (exports, require, module, __filename, __dirname) {${program}\n})`));
 // A fresh checkout has no dist/.
 mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);

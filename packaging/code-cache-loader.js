@@ -14,8 +14,9 @@ const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
 
-const source = __SPROUT_SOURCE__;
-const wrapped = "(function (exports, require, module, __filename, __dirname) {" + source + "\n})";
+// The program comes wrapped as a CommonJS function already (the build adds the wrapper):
+// joining strings here would copy all 600 KB once more before compiling.
+const wrapped = __SPROUT_WRAPPED_SOURCE__;
 const dirSetting = process.env.SPROUT_CODE_CACHE_DIR || "/var/cache/sprout";
 const uid = typeof process.getuid === "function" ? process.getuid() : -1;
 
@@ -34,12 +35,12 @@ function commandName() {
   return "none";
 }
 
+// The source's hash is computed at build time: hashing 600 KB at every start would cost more than it saves.
+const CACHE_PREFIX = "code-" + __SPROUT_SOURCE_HASH__ + "-" + process.version + "-" + process.arch + "-";
 let cacheFile = null;
 let cached;
 if (dirSetting !== "off") {
-  // The source's hash is computed at build time: hashing 600 KB at every start would cost more than it saves.
-  const key = __SPROUT_SOURCE_HASH__ + "-" + process.version + "-" + process.arch;
-  cacheFile = path.join(dirSetting, "code-" + key + "-" + commandName() + ".bin");
+  cacheFile = path.join(dirSetting, CACHE_PREFIX + commandName() + ".bin");
   try {
     const fd = fs.openSync(cacheFile, "r");
     try {
@@ -62,9 +63,24 @@ if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
       const tmp = cacheFile + "." + process.pid;
       fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
       fs.renameSync(tmp, cacheFile);
+      removeStaleCaches();
     } catch (_) {
       // read-only /var/cache or no permission: run without a cache
     }
   });
 }
+// Caches of other sprout builds or Node versions are never read again: an upgrade
+// would otherwise leave one set behind each time.
+function removeStaleCaches() {
+  for (const name of fs.readdirSync(dirSetting)) {
+    if (name.startsWith("code-") && !name.startsWith(CACHE_PREFIX)) {
+      try {
+        fs.unlinkSync(path.join(dirSetting, name));
+      } catch (_) {
+        // another sprout removed it first
+      }
+    }
+  }
+}
+
 script.runInThisContext()(exports, require, module, __filename, __dirname);

@@ -4,10 +4,11 @@
 // vendor-data, then user-data, later winning. The files written here are the
 // instance's record of what it was given (user-data.txt.i) and the scripts the
 // scripts_user / scripts_vendor / boothooks modules run.
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { cmdlineValue, type Cmdline } from "../cmdline";
 import { CONFIG_DIR } from "../config";
 import type { Host } from "../host/types";
+import { lazyBuiltin } from "../lazy-builtin";
 import { deepMerge, isPlainObject } from "../merge";
 import type { CloudConfig, JsonObject, Paths } from "../types";
 import { parseYaml } from "../yaml";
@@ -17,6 +18,8 @@ import { processUserData, processedToMime, type ProcessedUserData, type UserData
 export const CMDLINE_URL_FILE = `${CONFIG_DIR}/91_kernel_cmdline_url.cfg`;
 /** Bound on all the fetching one user-data does (#include, cloud-config-url). */
 const FETCH_BUDGET_MS = 60_000;
+// Only #include-once needs a hash.
+const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 
 /** Per-request bounds: `sprout: {fetch_timeout: seconds, fetch_retries: n}` in the system config, else 10 s and 2 retries. */
 export function fetchBounds(system: CloudConfig): { timeoutMs: number; retries: number } {
@@ -71,7 +74,7 @@ function includeFetcher(h: Host, opts: ConsumeOptions, deadline: number) {
   const get = fetcher(h, opts, deadline);
   return async (url: string, once: boolean): Promise<Buffer> => {
     if (!once) return get(url);
-    const cache = `${paths.instanceDir}/include-once/${createHash("sha256").update(url).digest("hex")}`;
+    const cache = `${paths.instanceDir}/include-once/${crypto().createHash("sha256").update(url).digest("hex")}`;
     const cached = h.root.tryReadFile(cache);
     if (cached) return cached;
     const body = await get(url);
