@@ -5,18 +5,6 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 
-// pino's transports are never used (the logger gets sprout's own stream): keep
-// thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
-const stub = new URL("./bundle-stubs/unused.cjs", import.meta.url).pathname;
-const stubPinoTransports = {
-  name: "stub-pino-transports",
-  setup(b) {
-    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads|node:worker_threads|\.\/transport)$/ }, (args) =>
-      /node_modules\/pino\//.test(args.importer) ? { path: stub } : undefined,
-    );
-  },
-};
-
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const result = await build({
   entryPoints: [new URL("../agent/cli.ts", import.meta.url).pathname],
@@ -30,7 +18,6 @@ const result = await build({
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
-  plugins: [stubPinoTransports],
 });
 // The program goes inside the code-cache loader as one string literal; see the loader's comment.
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
