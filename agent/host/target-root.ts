@@ -40,7 +40,7 @@ export class FsTargetRoot implements TargetRoot {
     this.isSystemRoot = abs === "/";
     this.realDir = abs;
     try {
-      this.realDir = fs.realpathSync(abs);
+      this.realDir = fs.realpathSync.native(abs);
     } catch {
       // A root that does not exist yet (a fresh temp dir): writes create it.
     }
@@ -66,7 +66,8 @@ export class FsTargetRoot implements TargetRoot {
     let real: string;
     for (;;) {
       try {
-        real = fs.realpathSync(parent);
+        // realpath(3) in one call, not Node's JS walk with an lstat per component.
+        real = fs.realpathSync.native(parent);
         break;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -220,7 +221,11 @@ export class FsTargetRoot implements TargetRoot {
     this.checkParentInside(hostPath, p);
     fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     const tmp = `${hostPath}.sprout-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.unlinkSync(tmp);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
     fs.symlinkSync(target, tmp);
     fs.renameSync(tmp, hostPath);
   }
