@@ -46,7 +46,7 @@ export const SSH_SCHEMA = {
   },
   ssh_pwauth: {
     oneOf: [{ type: "boolean" }, { type: "string", enum: ["unchanged", "yes", "no"] }],
-    description: "Set PasswordAuthentication in /etc/ssh/sshd_config: true, false, or unchanged.",
+    description: "Set PasswordAuthentication in /etc/ssh/sshd_config: true, false, or unchanged. A running sshd is told to reload (systemctl try-reload-or-restart).",
     default: "unchanged",
     examples: [false],
   },
