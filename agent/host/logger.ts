@@ -31,6 +31,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     }
   }
   const sinks: Array<(r: LogRecord) => void> = [];
+  const scriptSinks: Array<(text: string, stage: string) => void> = [];
   const consoleRank = opts.consoleLevel ? RANK[opts.consoleLevel] : Infinity;
   const minRank = RANK[opts.level ?? "debug"];
   const emit = (level: LogRecord["level"], msg: string, bindings: LogFields, fields: LogFields | undefined): void => {
@@ -63,6 +64,16 @@ export function createLogger(opts: LoggerOptions): Logger {
     error: (msg, f) => emit("error", msg, bindings, f),
     child: (more: LogFields) => make({ ...bindings, ...more }),
     addSink: (sink) => void sinks.push(sink),
+    scriptOutput: (text, stage) => {
+      for (const sink of scriptSinks) {
+        try {
+          sink(text, stage);
+        } catch {
+          // A full disk under an output file never stops a script.
+        }
+      }
+    },
+    addScriptOutputSink: (sink) => void scriptSinks.push(sink),
     flush: () => {
       if (fd !== null) {
         try {
