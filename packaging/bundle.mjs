@@ -19,18 +19,23 @@ const result = await build({
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
 });
-// The program goes inside the code-cache loader as one string literal; see the loader's comment.
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.
 const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
 if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
 const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 16);
+// The program rides in a comment at the end of the loader (see the loader's comment).
+const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
+if (wrapped.includes("\x7f")) throw new Error("the bundle contains a DEL character, which the loader uses to escape */ in its comment");
+if (/SPROUT-PROGRAM/.test(wrapped)) throw new Error("the bundle contains the loader's marker SPROUT-PROGRAM");
+const hasCommentClose = wrapped.includes("*/");
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
   .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
-  .replace("__SPROUT_WRAPPED_SOURCE__", () => JSON.stringify(`(function (exports, require, module, __filename, __dirname) {${program}\n})`));
+  .replace("__SPROUT_HAS_COMMENT_CLOSE__", () => String(hasCommentClose));
+const embedded = `/*SPROUT-PROGRAM\n${wrapped.replaceAll("*/", "*\x7f/")}\nSPROUT-PROGRAM-END*/\n`;
 // A fresh checkout has no dist/.
 mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
+writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader + embedded);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
 writeFileSync(new URL("../dist/package.json", import.meta.url), '{ "type": "commonjs" }\n');
