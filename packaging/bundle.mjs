@@ -5,6 +5,23 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 
+// yaml requires the `process` and `buffer` built-ins for process.emitWarning, process.env
+// and Buffer. A Node without a start-up snapshot (Debian's 18) makes a built-in's public
+// module by reading every export, so require("process") creates stdout, stderr and stdin
+// and compiles six internal modules at every boot: the globals are the same objects.
+const yamlBuiltinsAsGlobals = {
+  name: "yaml-builtins-as-globals",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?(process|buffer)$/ }, (args) =>
+      /node_modules\/yaml\//.test(args.importer) ? { path: args.path.replace(/^node:/, ""), namespace: "global-builtin" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "global-builtin" }, (args) => ({
+      contents: args.path === "process" ? "module.exports = process;" : "module.exports = { Buffer: Buffer };",
+      loader: "js",
+    }));
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const result = await build({
   entryPoints: [new URL("../agent/cli.ts", import.meta.url).pathname],
@@ -18,6 +35,7 @@ const result = await build({
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
+  plugins: [yamlBuiltinsAsGlobals],
 });
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.

@@ -2,6 +2,7 @@ import type * as ChildProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { lazyBuiltin } from "../lazy-builtin";
+import { monoMs } from "./clock";
 import type { RunOptions, RunResult, Runner } from "./types";
 
 // Loaded by the first command a boot runs; a boot that runs none never pays for it.
@@ -24,7 +25,7 @@ export class ProcessRunner implements Runner {
   }
 
   run(argv: string[], opts: RunOptions): Promise<RunResult> {
-    const started = performance.now();
+    const started = monoMs();
     const maxCapture = opts.maxCapture ?? DEFAULT_CAPTURE;
     return new Promise((resolve) => {
       const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
@@ -51,7 +52,7 @@ export class ProcessRunner implements Runner {
           dropped,
           timedOut,
           spawnError,
-          durationMs: Math.round(performance.now() - started),
+          durationMs: Math.round(monoMs() - started),
         });
       };
       let child: ChildProcess.ChildProcess;
