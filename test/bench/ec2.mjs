@@ -5,11 +5,10 @@
 //   benchHanging() a mock that never answers, datasource.Ec2.max_wait: 3 (target: under 4 s)
 // test/bench/run.mjs calls bench() and benchHanging() (ec2-hanging.mjs); run alone,
 // `node test/bench/ec2.mjs` prints both lines.
-// The boots use a code cache of their own (SPROUT_CODE_CACHE_DIR in a temp dir, written
-// by the first warm-up boot): the loader keeps one cache per command, and on an EC2
-// machine the "boot" cache is written by an EC2 boot. Sharing /var/cache/sprout with
-// the NoCloud bench would measure EC2 boots on a cache whose content depends on which
-// bench ran first for this build.
+// The boots use a code cache of their own (SPROUT_CODE_CACHE_DIR in a temp dir) filled
+// as the package fills it on a machine, by packaging/bin/warm-code-cache: sharing
+// /var/cache/sprout with the other benches would measure EC2 boots on a cache whose
+// content depends on which bench ran first for this build.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +20,7 @@ delete process.env.NODE_EXTRA_CA_CERTS;
 
 const SERVE = new URL("../imds-mock/serve.mjs", import.meta.url).pathname;
 const BUNDLE = new URL("../../dist/sprout.js", import.meta.url).pathname;
+const WARM_CODE_CACHE = new URL("../../packaging/bin/warm-code-cache", import.meta.url).pathname;
 
 function quantiles(samples) {
   const s = [...samples].sort((a, b) => a - b);
@@ -58,6 +58,7 @@ function timeBoots(url, ec2, runs, warmup) {
   const codes = new Set();
   const cacheDir = mkdtempSync(join(tmpdir(), "sprout-bench-ec2-cache-"));
   const env = { ...process.env, SPROUT_CODE_CACHE_DIR: cacheDir };
+  spawnSync("sh", [WARM_CODE_CACHE], { stdio: "ignore", timeout: 60_000, env: { ...env, SPROUT_JS: BUNDLE } });
   for (let i = 0; i < warmup + runs; i++) {
     const dir = ec2Root(url, ec2);
     const t0 = process.hrtime.bigint();
