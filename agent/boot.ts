@@ -118,7 +118,8 @@ async function tryDatasources(ctx: BootContext, list: Datasource[], stage: Stage
     const t0 = ctx.h.clock.monoMs();
     try {
       const data = await ds.fetch(ctx.h, dsContext(ctx, ds, stage));
-      ctx.h.log.info(`datasource ${ds.id} read in ${Math.round(ctx.h.clock.monoMs() - t0)} ms`, { evt: "datasource", stage });
+      const ms = Math.round((ctx.h.clock.monoMs() - t0) * 10) / 10;
+      ctx.h.log.info(`datasource ${ds.id} read in ${Math.round(ms)} ms`, { evt: "datasource", stage, datasource: ds.id, ms });
       adopt(ctx, ds, data);
       return true;
     } catch (err) {
@@ -140,12 +141,15 @@ async function selectDatasource(ctx: BootContext, stage: "local" | "network"): P
   if (stage === "local") {
     candidates = [];
     for (const ds of datasourceList(ctx)) {
+      const t0 = h.clock.monoMs();
       try {
         const found = await ds.detect(h, dsContext(ctx, ds, "local"));
+        // Timed for the bench and for a person reading the log: detection runs at every boot.
+        const timing = { evt: "datasource-detect", stage, datasource: ds.id, ms: Math.round((h.clock.monoMs() - t0) * 10) / 10 };
         if (found) {
-          h.log.info(`datasource ${ds.id} detected: ${found.reason}`);
+          h.log.info(`datasource ${ds.id} detected: ${found.reason}`, timing);
           candidates.push(ds);
-        }
+        } else h.log.debug(`datasource ${ds.id} not detected`, timing);
       } catch (err) {
         record(ctx, stage, `datasource:${ds.id}`, `detection failed: ${errorMessage(err)}`);
       }
