@@ -9,10 +9,11 @@
 // Handled as XML has them: the XML declaration, namespace prefixes (an element's or
 // attribute's local name is the part after the prefix), attributes in double or
 // single quotes, comments, processing instructions, CDATA sections. Text content is
-// checked (references must be well-formed) but not kept: the OVF environment holds
-// its data in attributes. Where fast-xml-parser, sprout's earlier parser, was lenient
+// checked (an "&" must start a predefined entity or a character reference) but not
+// kept: the OVF environment holds its data in attributes. Where fast-xml-parser, sprout's earlier parser, was lenient
 // inside an attribute value (a "<", a lone "&", an unknown entity), this reader keeps
-// the characters as written, so an environment that worked before reads the same.
+// the characters as written, so an environment that worked before reads the same;
+// likewise a comment may hold "--" (people write `<!-- use --flag -->`).
 
 export interface XmlElement {
   /** The qualified name as written: "oe:Property". */
@@ -41,8 +42,10 @@ export class XmlDtdError extends XmlSyntaxError {}
 const NAME_START = ":A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD";
 const NAME = new RegExp(`[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*`, "y");
 const SPACE = /[ \t\r\n]*/y;
-/** A reference as it may appear in text: anything else after "&" is malformed. */
-const TEXT_AMP = /&(?![A-Za-z_:][-\w.:]*;|#[0-9]+;|#x[0-9a-fA-F]+;)/;
+/** version, then optionally encoding and standalone, in that order (XML 1.0, production 23). */
+const XML_DECL = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][-\w.]*"|'[A-Za-z][-\w.]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
+/** An "&" in text that is not a predefined entity or a character reference: there is no DTD to define others. */
+const TEXT_AMP = /&(?!(?:lt|gt|amp|quot|apos);|#[0-9]+;|#x[0-9a-fA-F]+;)/;
 const REFERENCE = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g;
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
@@ -97,7 +100,9 @@ export function readXml(text: string): XmlElement {
       } else {
         const first = text.indexOf("&", pos);
         const amp = first >= 0 && first < textEnd ? TEXT_AMP.exec(text.slice(pos, textEnd)) : null;
-        if (amp) fail('"&" that does not start a reference (write &amp;)', pos + amp.index);
+        if (amp) fail('"&" that is not &lt; &gt; &amp; &quot; &apos; or a character reference (write & as &amp;)', pos + amp.index);
+        const cdataEnd = text.indexOf("]]>", pos);
+        if (cdataEnd >= 0 && cdataEnd < textEnd) fail('"]]>" in text, outside a CDATA section (write ]]&gt;)', cdataEnd);
       }
       pos = textEnd;
       if (lt < 0) break;
@@ -107,8 +112,15 @@ export function readXml(text: string): XmlElement {
     if (next === "?") {
       pos += 2;
       const target = readName("a processing instruction target");
-      if (target.toLowerCase() === "xml" && tagStart !== start) fail("the XML declaration is allowed only at the very start of the document", tagStart);
-      skipPast("?>", "a processing instruction");
+      if (target.toLowerCase() !== "xml") {
+        if (!text.startsWith("?>", pos) && !isSpace(text.charCodeAt(pos))) fail(`expected a space or "?>" after <?${target}`);
+        skipPast("?>", "a processing instruction");
+      } else {
+        if (tagStart !== start) fail("the XML declaration is allowed only at the very start of the document", tagStart);
+        XML_DECL.lastIndex = tagStart;
+        if (!XML_DECL.test(text)) fail('the XML declaration is not <?xml version="1.0" encoding="..." standalone="..."?> (encoding and standalone optional)', tagStart);
+        pos = XML_DECL.lastIndex;
+      }
     } else if (next === "!") {
       if (text.startsWith("<!--", pos)) {
         pos += 4;
