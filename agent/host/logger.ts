@@ -91,7 +91,7 @@ export function createLogger(opts: LoggerOptions): Logger {
 const PRIORITY: Record<LogRecord["level"], string> = { debug: "<7>", info: "<6>", warn: "<4>", error: "<3>" };
 const journalPrefix = (rec: LogRecord): string => (process.env.JOURNAL_STREAM ? (PRIORITY[rec.level] ?? "") : "");
 
-const SKIP = new Set(["level", "time", "msg", "stage", "module", "evt", "name", "result", "ms", "final_message", "source", "datasource", "subplatform"]);
+const SKIP = new Set(["level", "time", "msg", "stage", "module", "evt", "name", "result", "ms", "cpu_ms", "final_message", "source", "datasource", "subplatform"]);
 
 function consoleLine(rec: LogRecord): string {
   const where = [rec.stage, rec.module].filter(Boolean).join("/");

@@ -34,12 +34,8 @@ function fail(where: string, message: string, hint: string): never {
 
 export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfEnv {
   if (input.length > MAX_OVF_ENV) fail(where, `${input.length} bytes, more than the ${MAX_OVF_ENV} an OVF environment may have`, "pass large user-data through seedfrom instead of the OVF properties");
-  let xml: string;
-  try {
-    xml = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input);
-  } catch {
-    fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
-  }
+  const xml = typeof input === "string" ? input : utf8(input);
+  if (xml === null) fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
   let root: XmlElement;
   try {
     root = readXml(xml);
@@ -119,10 +115,19 @@ function strictBase64(value: string): Buffer | null {
   return Buffer.from(s, "base64");
 }
 
-function utf8(b: Buffer): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(b);
-  } catch {
-    return null;
+/**
+ * The bytes as text, or null when they are not UTF-8: what TextDecoder("utf-8", {fatal})
+ * gives, for less at boot. Buffer's decoder turns every invalid sequence into U+FFFD, so
+ * only text holding one needs the strict decoder to tell a real U+FFFD from a bad byte.
+ */
+export function utf8(b: Buffer): string | null {
+  const text = b.toString("utf8");
+  if (text.includes("\uFFFD")) {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(b);
+    } catch {
+      return null;
+    }
   }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
