@@ -248,5 +248,7 @@ describe("readXml errors", () => {
     }
     expect(depth).toBe(100_000);
     expect(syntaxError("<a>".repeat(100_000)).message).toBe("<a> is never closed");
+    // Many short runs of text, each checked on its own (a search to the end of the document per run would not finish).
+    expect(readXml(`<a>${"<b/>x&amp;y".repeat(300_000)}</a>`).children).toHaveLength(300_000);
   });
 });

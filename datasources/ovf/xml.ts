@@ -98,11 +98,12 @@ export function readXml(text: string): XmlElement {
       if (stack.length === 0) {
         for (let i = pos; i < textEnd; i++) if (!isSpace(text.charCodeAt(i))) fail(root ? "text after the root element" : "text before the root element", i);
       } else {
-        const first = text.indexOf("&", pos);
-        const amp = first >= 0 && first < textEnd ? TEXT_AMP.exec(text.slice(pos, textEnd)) : null;
+        // Searched within this run of text only: a search to the end of the document for every run would be quadratic.
+        const run = text.slice(pos, textEnd);
+        const amp = run.includes("&") ? TEXT_AMP.exec(run) : null;
         if (amp) fail('"&" that is not &lt; &gt; &amp; &quot; &apos; or a character reference (write & as &amp;)', pos + amp.index);
-        const cdataEnd = text.indexOf("]]>", pos);
-        if (cdataEnd >= 0 && cdataEnd < textEnd) fail('"]]>" in text, outside a CDATA section (write ]]&gt;)', cdataEnd);
+        const cdataEnd = run.indexOf("]]>");
+        if (cdataEnd >= 0) fail('"]]>" in text, outside a CDATA section (write ]]&gt;)', pos + cdataEnd);
       }
       pos = textEnd;
       if (lt < 0) break;
