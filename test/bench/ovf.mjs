@@ -14,11 +14,10 @@
 //     a NoCloud seed): shared code is cached, OVF's own is compiled at every boot, as the
 //     loader keeps any cache it could read;
 //   first_boot_*: no cache (SPROUT_CODE_CACHE_DIR=off): everything compiled from source.
-// The samples are bimodal here: in about half the boots one of the boot's three young-
-// generation scavenges (5-15 ms each on this VM) falls inside the OVF window. That is
-// the boot's allocation as a whole reaching the limit (OVF's read allocates about 30 KB
-// with the cache warm), so the *_min_ms figures, boots without it, show what the OVF
-// code itself costs.
+// The samples can be bimodal: when everything the boot allocated before fills the young
+// generation inside the OVF window (OVF's read itself allocates about 30 KB with the
+// cache warm), that boot pays a scavenge there, 5-15 ms on this VM. The *_min_ms
+// figures, boots without one, show what the OVF code itself costs.
 // isolated_*: detect() + fetch() alone in a fresh Node process that loads nothing but
 // the Host and the OVF datasource (its own esbuild bundle, no code cache), so nothing
 // the boot ran before (NoCloud's look at the same drive) has compiled the shared code;
