@@ -6,6 +6,7 @@
 import { DatasourceError } from "../../agent/errors";
 import { normalizeSshKeys } from "../../agent/platform";
 import type { JsonObject } from "../../agent/types";
+import { utf8Text } from "../../agent/utf8";
 import { parseYaml } from "../../agent/yaml";
 import { attribute, lineCol, readXml, XmlDtdError, XmlSyntaxError, type XmlElement } from "./xml";
 
@@ -34,7 +35,7 @@ function fail(where: string, message: string, hint: string): never {
 
 export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfEnv {
   if (input.length > MAX_OVF_ENV) fail(where, `${input.length} bytes, more than the ${MAX_OVF_ENV} an OVF environment may have`, "pass large user-data through seedfrom instead of the OVF properties");
-  const xml = typeof input === "string" ? input : utf8(input);
+  const xml = typeof input === "string" ? input : utf8Text(input);
   if (xml === null) fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
   let root: XmlElement;
   try {
@@ -88,7 +89,7 @@ function interpret(props: Record<string, string>, where: string): OvfEnv {
   if (nc) {
     const bytes = strictBase64(nc);
     if (!bytes) fail(where, "the network-config property is not base64", "encode network-config with `base64 -w0 network-config.yaml`");
-    const text = utf8(bytes);
+    const text = utf8Text(bytes);
     if (text === null) fail(where, "the network-config property decodes to bytes that are not UTF-8 text", "encode a YAML network-config (version 1 or 2) with base64");
     const parsed = parseYaml(text);
     if (parsed.errors.length) fail(where, `network-config: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, "fix the YAML of network-config, then base64-encode it again");
@@ -104,7 +105,7 @@ function interpret(props: Record<string, string>, where: string): OvfEnv {
  */
 export function decodeUserData(value: string, where = "ovf-env.xml"): Buffer {
   const decoded = strictBase64(value);
-  if (decoded && (utf8(decoded) !== null || (decoded[0] === 0x1f && decoded[1] === 0x8b))) return decoded;
+  if (decoded && (utf8Text(decoded) !== null || (decoded[0] === 0x1f && decoded[1] === 0x8b))) return decoded;
   if (!/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) return Buffer.from(value, "utf8");
   fail(where, "the user-data property is neither base64 nor text (it has control characters)", "encode user-data with `base64 -w0 user-data` and put the result in the property");
 }
@@ -115,19 +116,3 @@ function strictBase64(value: string): Buffer | null {
   return Buffer.from(s, "base64");
 }
 
-/**
- * The bytes as text, or null when they are not UTF-8: what TextDecoder("utf-8", {fatal})
- * gives, for less at boot. Buffer's decoder turns every invalid sequence into U+FFFD, so
- * only text holding one needs the strict decoder to tell a real U+FFFD from a bad byte.
- */
-export function utf8(b: Buffer): string | null {
-  const text = b.toString("utf8");
-  if (text.includes("\uFFFD")) {
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(b);
-    } catch {
-      return null;
-    }
-  }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
