@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { FetchError } from "../errors";
 import { systemClock } from "./clock";
 import { BoundedFetcher } from "./fetcher";
 import { FsTargetRoot } from "./target-root";
+import { makeTestCa, openSslMissing, type TestCa } from "../../test/helpers/test-ca";
 
 let server: Server;
 let base = "";
@@ -121,5 +123,44 @@ describe("BoundedFetcher", () => {
     writeFileSync(join(root.dir, "seed/meta-data"), "instance-id: x\n");
     expect((await f.fetch("file:///seed/meta-data", { timeoutMs: 100 })).body.toString()).toBe("instance-id: x\n");
     expect((await f.fetch("file:///seed/none", { timeoutMs: 100 })).status).toBe(404);
+  });
+});
+
+describe.skipIf(openSslMissing() !== null)("BoundedFetcher over https", () => {
+  let ca: TestCa;
+  let tlsServer: HttpsServer;
+  let tlsBase = "";
+  beforeAll(async () => {
+    ca = makeTestCa();
+    tlsServer = createHttpsServer({ cert: ca.certPem, key: ca.keyPem }, (req, res) => {
+      if (req.url === "/seed/meta-data") res.end("instance-id: iid-tls\n");
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => tlsServer.listen(0, "127.0.0.1", r));
+    tlsBase = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+  afterAll(() => tlsServer?.close());
+
+  it("trusts a private CA in the target system's bundle (/etc/ssl/certs/ca-certificates.crt)", async () => {
+    const root = new FsTargetRoot(mkdtempSync(join(tmpdir(), "sprout-f-")));
+    mkdirSync(join(root.dir, "etc/ssl/certs"), { recursive: true });
+    writeFileSync(join(root.dir, "etc/ssl/certs/ca-certificates.crt"), ca.caPem);
+    const f = new BoundedFetcher(root, systemClock);
+    const res = await f.fetch(`${tlsBase}/seed/meta-data`, { timeoutMs: 5000 });
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe("instance-id: iid-tls\n");
+    expect((await f.fetch(`${tlsBase}/seed/none`, { timeoutMs: 5000 })).status).toBe(404);
+  });
+
+  it("refuses a server whose CA the machine does not trust, and says how to add it", async () => {
+    const f = new BoundedFetcher(new FsTargetRoot(mkdtempSync(join(tmpdir(), "sprout-f-"))), systemClock);
+    const err = await f.fetch(`${tlsBase}/seed/meta-data`, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FetchError);
+    expect((err as FetchError).kind).toBe("tls");
+    expect((err as FetchError).message).toMatch(/certificate is not accepted \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+    expect((err as FetchError).hint).toMatch(/update-ca-certificates/);
   });
 });

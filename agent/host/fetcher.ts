@@ -4,6 +4,10 @@ import type { Http1Call, Http1Request, Http1Response } from "./http1";
 import type { Clock, FetchOptions, FetchResponse, Fetcher, TargetRoot } from "./types";
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** Where Debian/Ubuntu and RHEL-likes keep the system's CA bundle. */
+const SYSTEM_CA_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
+/** OpenSSL's answers when the server's certificate chain is not trusted or does not fit. */
+const UNTRUSTED = new Set(["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_UNTRUSTED", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID"]);
 
 /**
  * HTTP(S) and file:// with a bound on everything: each request has a timeout,
@@ -48,7 +52,8 @@ export class BoundedFetcher implements Fetcher {
         lastError = new FetchError("io", url, `server answered ${res.status}`);
       } catch (err) {
         lastError = err;
-        if (err instanceof FetchError && (err.kind === "too-large" || err.kind === "scheme" || err.kind === "redirect")) throw err;
+        // An answer retrying cannot change: too large, a scheme or redirect refused, an untrusted certificate.
+        if (err instanceof FetchError && (err.kind === "too-large" || err.kind === "scheme" || err.kind === "redirect" || err.kind === "tls")) throw err;
         if (attempt === retries) throw err;
       }
     }
@@ -69,6 +74,32 @@ export class BoundedFetcher implements Fetcher {
     return { url, status: 200, headers: {}, body };
   }
 
+  private cas: Promise<string[] | undefined> | undefined;
+
+  /**
+   * The CAs an https seed or metadata URL is checked against: Node's own list plus the
+   * target system's bundle, so a private CA added the Debian way (a file in
+   * /usr/local/share/ca-certificates, then update-ca-certificates) is trusted, as
+   * cloud-init trusts it. Read at the first https request only.
+   */
+  private trustedCas(): Promise<string[] | undefined> {
+    this.cas ??= (async () => {
+      let bundle: string | null = null;
+      for (const f of SYSTEM_CA_BUNDLES) {
+        try {
+          bundle = this.root.tryReadText(f, 8 * 1024 * 1024);
+        } catch {
+          bundle = null;
+        }
+        if (bundle) break;
+      }
+      if (!bundle) return undefined;
+      const tls = await import("node:tls");
+      return [...tls.rootCertificates, bundle];
+    })();
+    return this.cas;
+  }
+
   private async once(url: string, opts: FetchOptions, redirectsLeft: number): Promise<FetchResponse> {
     const u = new URL(url);
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -76,7 +107,7 @@ export class BoundedFetcher implements Fetcher {
     const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
     const req = { method: opts.method ?? "GET", headers: opts.headers ?? {}, body: opts.body === undefined ? undefined : Buffer.from(opts.body), maxBytes };
     // Plain http (the metadata services, most seeds) goes through sprout's own small client; see http1.ts.
-    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req) : (await import("./http1")).http1Request(u, req);
+    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req, await this.trustedCas()) : (await import("./http1")).http1Request(u, req);
     const timer = setTimeout(() => {
       const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
       call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
@@ -99,7 +130,7 @@ export class BoundedFetcher implements Fetcher {
 }
 
 /** An https request through node:https, with the same bounds and errors as http1Request. */
-function httpsRequest(https: typeof import("node:https"), url: string, r: Http1Request): Http1Call {
+function httpsRequest(https: typeof import("node:https"), url: string, r: Http1Request, ca: string[] | undefined): Http1Call {
   let fail: (e: FetchError) => void = () => {};
   const response = new Promise<Http1Response>((resolve, reject) => {
     let done = false;
@@ -111,7 +142,7 @@ function httpsRequest(https: typeof import("node:https"), url: string, r: Http1R
     };
     const headers: Record<string, string> = { "user-agent": "sprout", ...r.headers };
     if (r.body !== undefined) headers["content-length"] = String(r.body.length);
-    const req = https.request(url, { method: r.method, headers }, (msg: IncomingMessage) => {
+    const req = https.request(url, { method: r.method, headers, ...(ca ? { ca } : {}) }, (msg: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let total = 0;
       const declared = Number(msg.headers["content-length"]);
@@ -141,7 +172,16 @@ function httpsRequest(https: typeof import("node:https"), url: string, r: Http1R
         resolve({ status: msg.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks, total) });
       });
     });
-    req.on("error", (e: NodeJS.ErrnoException) => fail(new FetchError("connect", url, `cannot connect: ${e.code ?? e.message}`, { cause: e })));
+    req.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code && UNTRUSTED.has(e.code)) {
+        fail(
+          new FetchError("tls", url, `the server's certificate is not accepted (${e.code}: ${e.message})`, {
+            cause: e,
+            hint: "give the server a certificate for this name from a CA the machine trusts, or add its CA: copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates (sprout reads /etc/ssl/certs/ca-certificates.crt)",
+          }),
+        );
+      } else fail(new FetchError("connect", url, `cannot connect: ${e.code ?? e.message}`, { cause: e }));
+    });
     if (r.body !== undefined) req.end(r.body);
     else req.end();
   });

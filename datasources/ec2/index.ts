@@ -171,6 +171,8 @@ function fetchFailure(base: string, path: string, err: unknown, maxBytes: number
       case "deadline":
       case "connect":
         return new DatasourceError(DS, `${where}: no answer (${err.message})`, { cause: err, hint: MAX_WAIT_HINT });
+      case "tls":
+        return new DatasourceError(DS, `${where}: ${err.message}`, { cause: err, hint: err.hint });
       case "redirect":
         return new DatasourceError(DS, `${where} redirected elsewhere; the metadata service never does`, { cause: err, hint: "check what answers at datasource.Ec2.metadata_urls" });
       default:

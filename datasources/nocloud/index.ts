@@ -92,7 +92,8 @@ export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string,
         const waited = Math.round((h.clock.monoMs() - started) / 100) / 10;
         throw new DatasourceError(ds, `gave up waiting for the seed at ${base} after ${waited} s: ${err.message}`, { cause: err, hint: networkWaitHint(ds) });
       }
-      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: "check the seed URL and the server; the next boot tries again" });
+      const hint = err instanceof FetchError && err.kind === "tls" ? err.hint : undefined;
+      throw new DatasourceError(ds, `cannot read seed file ${url}: ${(err as Error).message}`, { cause: err, hint: hint ?? "check the seed URL and the server; the next boot tries again" });
     }
   };
   const waitForServer = async (url: string) => {

@@ -8,6 +8,7 @@ import type { DatasourceContext, JsonObject } from "../../agent/types";
 import { datasourceConformance, type Machine } from "../../test/conformance/datasource";
 import { startSeedServer, type SeedAnswer, type SeedServer } from "../../test/helpers/seed-server";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { makeTestCa, openSslMissing } from "../../test/helpers/test-ca";
 import { noCloud } from ".";
 
 const SEED: Record<string, SeedAnswer> = {
@@ -79,6 +80,34 @@ describe("NoCloud seed URLs", () => {
     expect(d.networkConfig).toEqual({ version: 2, ethernets: {} });
     expect(d.subplatform).toBe(`seed-url (${srv.url}/seed/)`);
     expect(srv.requests).toEqual(["/seed/meta-data", "/seed/user-data", "/seed/vendor-data", "/seed/network-config"]);
+  });
+
+  it.skipIf(openSslMissing() !== null)("reads a seed over https from a server whose CA the machine trusts, and names the fix when it does not", async () => {
+    const ca = makeTestCa();
+    const { createServer } = await import("node:https");
+    const files: Record<string, string> = SEED as Record<string, string>;
+    const server = createServer({ cert: ca.certPem, key: ca.keyPem }, (req, res) => {
+      const body = files[req.url ?? ""];
+      res.statusCode = body === undefined ? 404 : 200;
+      res.end(body ?? "");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/seed/`;
+      root = tempRoot({ "etc/ssl/certs/ca-certificates.crt": ca.caPem });
+      const d = await noCloud.fetch(root.host(), ctx(`ds=nocloud;s=${url}`));
+      expect(d).toMatchObject({ instanceId: "iid-net-1", localHostname: "netbox", subplatform: `seed-url (${url})` });
+      expect(d.userData?.toString()).toBe("#cloud-config\nhostname: netbox\n");
+      root.cleanup();
+      root = tempRoot();
+      const err = await noCloud.fetch(root.host(), ctx(`ds=nocloud;s=${url}`)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatasourceError);
+      // Not waited on until max_wait: a certificate does not become trusted by retrying.
+      expect((err as DatasourceError).message).toMatch(/cannot read seed file https:.*meta-data: .*certificate is not accepted/);
+      expect((err as DatasourceError).hint).toMatch(/update-ca-certificates/);
+    } finally {
+      server.close();
+    }
   });
 
   it("takes a 404 on optional files as none", async () => {
