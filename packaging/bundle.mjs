@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { precompiledSchemaValidator } from "./schema-validator-plugin.mjs";
 
 // pino's transports are never used (the logger gets sprout's own stream): keep
 // thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
@@ -30,7 +31,7 @@ const result = await build({
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
-  plugins: [stubPinoTransports],
+  plugins: [stubPinoTransports, precompiledSchemaValidator],
 });
 // The program goes inside the code-cache loader as one string literal; see the loader's comment.
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
