@@ -89,6 +89,14 @@ describe("sprout schema (the bundle)", () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({ severity: "error", line: 3, col: 1, path: "runcmd" });
   });
+  it("reports exactly what the source reports (its validator is generated at build time)", () => {
+    const text = "#cloud-config\nwrite_files:\n  - path: /x\n    permisions: '0644'\n    encoding: rot13\npower_state: {delay: soon, timeout: -1}\nusers:\n  - name: a\n    groups: 5\n  - 7\nmanage_etc_hosts: template\nssh_pwauth: maybe\napt_update: true\n";
+    writeFileSync(join(dir, "many.yaml"), text);
+    const r = sprout("schema", "-c", join(dir, "many.yaml"), "--format", "json");
+    const fromSource = validateCloudConfig(text, { file: join(dir, "many.yaml"), requireHeader: true });
+    expect(fromSource.filter((p) => p.severity === "error").length).toBeGreaterThan(5);
+    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual(fromSource);
+  });
   it("--system checks the system config under --root; --docs prints the reference", () => {
     const root = join(dir, "root");
     execFileSync("mkdir", ["-p", join(root, "etc/sprout/config.d")]);
