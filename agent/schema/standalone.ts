@@ -3,13 +3,12 @@
 // bundles it in place of ./compiled-validator.ts, whose exports it has.
 import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone";
-import { cloudConfigSchema } from ".";
-import { AJV_OPTIONS } from "./compiled-validator";
+import { AJV_OPTIONS, validatorSchema } from "./compiled-validator";
 
 /** An ES module exporting cloudConfigValidator(), like ./compiled-validator.ts. */
 export function standaloneValidatorSource(): string {
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   // Ajv's module exports `validate`; its few run-time helpers are require()s of ajv/dist/runtime/*.
-  const code = standaloneCode(ajv, ajv.compile(cloudConfigSchema()));
+  const code = standaloneCode(ajv, ajv.compile(validatorSchema()));
   return `${code}\nexport function cloudConfigValidator() {\n  return validate;\n}\n`;
 }
