@@ -24,6 +24,8 @@ interface BootState {
   pending: string[];
   datasource: string | null;
   instanceId: string | null;
+  /** The instance whose user-data the network stage of this boot processed (user-data.txt.i). */
+  userDataProcessedFor?: string | null;
 }
 
 export interface BootContext {
@@ -186,7 +188,13 @@ async function cloudConfig(ctx: BootContext, stage: Stage): Promise<CloudConfig>
   const key = `${ctx.state.instanceId}:${stage === "local" ? "local" : "full"}`;
   if (ctx.cloudConfig && ctx.cloudConfigKey === key) return ctx.cloudConfig;
   const full = stage !== "local";
-  const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full });
+  // Stages run as separate processes (sprout init --stage ...) share the network stage's work.
+  const reuseProcessed = (stage === "config" || stage === "final") && ctx.state.userDataProcessedFor === ctx.state.instanceId;
+  const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full, reuseProcessed });
+  if (stage === "network" && ctx.state.userDataProcessedFor !== ctx.state.instanceId) {
+    ctx.state.userDataProcessedFor = ctx.state.instanceId;
+    saveState(ctx);
+  }
   const seen = new Set(ctx.status.v1.errors.map((e) => e.message));
   for (const p of full ? res.problems : []) {
     const message = `[${p.source}] ${p.message}`;

@@ -72,10 +72,30 @@ function usage(g: Globals, message: string, usageLine = "sprout [--root DIR] COM
 }
 
 // `sprout query --all | head` closes the pipe early: that is not an error.
-for (const stream of [process.stdout, process.stderr]) {
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
   stream.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw err;
+  });
+}
+// Node makes process.stdout/stderr on first use (a tty, pipe or file stream, each
+// loading its own modules): a quiet boot never writes to them and should not pay
+// for them. So the EPIPE guard goes on when a stream is first touched, by anyone.
+for (const name of ["stdout", "stderr"] as const) {
+  const made = Object.getOwnPropertyDescriptor(process, name);
+  if (!made?.get || !made.configurable) {
+    exitQuietlyOnEpipe(process[name]);
+    continue;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: made.enumerable,
+    get() {
+      const stream = made.get!.call(process) as NodeJS.WriteStream;
+      Object.defineProperty(process, name, { configurable: true, enumerable: made.enumerable, writable: false, value: stream });
+      exitQuietlyOnEpipe(stream);
+      return stream;
+    },
   });
 }
 

@@ -23,7 +23,9 @@ export function instanceDataDocs(data: InstanceData, datasourceId: string, extra
   const ds: JsonObject = { meta_data: data.metaData, ...data.extraDs };
   const sensitivePaths = data.sensitivePaths ?? [];
   const sensitive: JsonObject = { v1, ds, sensitive_keys: sensitivePaths.map((p) => `ds/${p.replace(/\./g, "/")}`) };
-  const redactedDs = structuredClone(ds);
+  // A JSON copy: the documents are JSON anyway, and structuredClone loads three internal
+  // modules that a Node without a start-up snapshot compiles at every boot.
+  const redactedDs = JSON.parse(JSON.stringify(ds)) as JsonObject;
   for (const p of sensitivePaths) redactPath(redactedDs, p.split("."));
   return { sensitive, redacted: { ...sensitive, ds: redactedDs } };
 }

@@ -1,20 +1,23 @@
 // SHA-512 crypt ("$6$salt$hash", Ulrich Drepper's SHA-crypt), the format /etc/shadow,
 // `usermod -p` and `chpasswd -e` take. A password a datasource hands over (OVF's
 // `password` property) is hashed with it before it is stored anywhere.
-import { createHash, randomBytes } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { lazyBuiltin } from "./lazy-builtin";
+
+const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 
 const ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const ROUNDS = 5000;
 
 export function randomSalt(length = 16): string {
-  return [...randomBytes(length)].map((b) => ALPHABET[b & 63]).join("");
+  return [...crypto().randomBytes(length)].map((b) => ALPHABET[b & 63]).join("");
 }
 
 export function sha512Crypt(password: string, salt: string = randomSalt()): string {
   const P = Buffer.from(password, "utf8");
   const S = Buffer.from(salt.slice(0, 16), "utf8");
   const sha = (...parts: Buffer[]) => {
-    const h = createHash("sha512");
+    const h = crypto().createHash("sha512");
     for (const p of parts) h.update(p);
     return h.digest();
   };
@@ -25,20 +28,20 @@ export function sha512Crypt(password: string, salt: string = randomSalt()): stri
   };
 
   const B = sha(P, S, P);
-  const a = createHash("sha512").update(P).update(S).update(repeat(B, P.length));
+  const a = crypto().createHash("sha512").update(P).update(S).update(repeat(B, P.length));
   for (let n = P.length; n > 0; n >>= 1) a.update(n & 1 ? B : P);
   const A = a.digest();
 
-  const dp = createHash("sha512");
+  const dp = crypto().createHash("sha512");
   for (let i = 0; i < P.length; i++) dp.update(P);
   const DP = repeat(dp.digest(), P.length);
-  const ds = createHash("sha512");
+  const ds = crypto().createHash("sha512");
   for (let i = 0; i < 16 + A[0]!; i++) ds.update(S);
   const DS = repeat(ds.digest(), S.length);
 
   let C = A;
   for (let i = 0; i < ROUNDS; i++) {
-    const c = createHash("sha512");
+    const c = crypto().createHash("sha512");
     c.update(i & 1 ? DP : C);
     if (i % 3) c.update(DS);
     if (i % 7) c.update(DP);

@@ -40,6 +40,7 @@ export async function runUserScript(
     } catch (err) {
       host.log.warn(`cannot write ${paths.userDataLog}: ${(err as Error).message}`);
     }
+    host.log.scriptOutput(text, run.stage);
   };
   const started = host.clock.now();
   log(`--- sprout: BEGIN ${name} stage=${run.stage} instance=${run.instanceId} at ${started.toISOString()}\n`);

@@ -6,15 +6,20 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import { precompiledSchemaValidator } from "./schema-validator-plugin.mjs";
 
-// pino's transports are never used (the logger gets sprout's own stream): keep
-// thread-stream, sonic-boom and worker_threads out of the boot's start-up cost.
-const stub = new URL("./bundle-stubs/unused.cjs", import.meta.url).pathname;
-const stubPinoTransports = {
-  name: "stub-pino-transports",
+// yaml requires the `process` and `buffer` built-ins for process.emitWarning, process.env
+// and Buffer. A Node without a start-up snapshot (Debian's 18) makes a built-in's public
+// module by reading every export, so require("process") creates stdout, stderr and stdin
+// and compiles six internal modules at every boot: the globals are the same objects.
+const yamlBuiltinsAsGlobals = {
+  name: "yaml-builtins-as-globals",
   setup(b) {
-    b.onResolve({ filter: /^(thread-stream|sonic-boom|worker_threads|node:worker_threads|\.\/transport)$/ }, (args) =>
-      /node_modules\/pino\//.test(args.importer) ? { path: stub } : undefined,
+    b.onResolve({ filter: /^(node:)?(process|buffer)$/ }, (args) =>
+      /node_modules\/yaml\//.test(args.importer) ? { path: args.path.replace(/^node:/, ""), namespace: "global-builtin" } : undefined,
     );
+    b.onLoad({ filter: /.*/, namespace: "global-builtin" }, (args) => ({
+      contents: args.path === "process" ? "module.exports = process;" : "module.exports = { Buffer: Buffer };",
+      loader: "js",
+    }));
   },
 };
 
@@ -31,20 +36,25 @@ const result = await build({
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
-  plugins: [stubPinoTransports, precompiledSchemaValidator],
+  plugins: [yamlBuiltinsAsGlobals, precompiledSchemaValidator],
 });
-// The program goes inside the code-cache loader as one string literal; see the loader's comment.
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.
 const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
 if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
 const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 16);
+// The program rides in a comment at the end of the loader (see the loader's comment).
+const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
+if (wrapped.includes("\x7f")) throw new Error("the bundle contains a DEL character, which the loader uses to escape */ in its comment");
+if (/SPROUT-PROGRAM/.test(wrapped)) throw new Error("the bundle contains the loader's marker SPROUT-PROGRAM");
+const hasCommentClose = wrapped.includes("*/");
 const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
   .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
-  .replace("__SPROUT_SOURCE__", () => JSON.stringify(program));
+  .replace("__SPROUT_HAS_COMMENT_CLOSE__", () => String(hasCommentClose));
+const embedded = `/*SPROUT-PROGRAM\n${wrapped.replaceAll("*/", "*\x7f/")}\nSPROUT-PROGRAM-END*/\n`;
 // A fresh checkout has no dist/.
 mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader);
+writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader + embedded);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
 writeFileSync(new URL("../dist/package.json", import.meta.url), '{ "type": "commonjs" }\n');

@@ -108,6 +108,12 @@ describe.skipIf(why !== null)("the Debian package", () => {
       for (const f of ["/usr/lib/sprout/stage-gate", "/usr/lib/systemd/system/sprout.service", "/usr/lib/systemd/system-generators/sprout-generator", "/usr/share/man/man1/sprout-boot.1.gz", "/usr/share/bash-completion/completions/sprout"]) expect(m.exists(f), f).toBe(true);
       expect(m.run(["dpkg-query", "-W", "-f=${Conffiles}", "sprout"]).stdout).toMatch(/\/etc\/sprout\/config\.yaml [0-9a-f]{32}/);
       expect(m.exists("/etc/sprout/config.d/90-debconf.yaml")).toBe(false);
+      // postinst made the first boot's code cache on a throwaway root, which it removed,
+      // and touched nothing of the machine's own.
+      expect(m.run(["sh", "-c", "ls /var/cache/sprout"]).stdout).toMatch(/^code-[0-9a-f]{16}-v18\.[0-9.]+-x64-boot\.bin$/m);
+      expect(m.run(["sh", "-c", "ls -d /tmp/sprout-warm.* /etc/sprout-warm 2>/dev/null; true"]).stdout).toBe("");
+      expect(m.exists("/var/lib/sprout/instance")).toBe(false);
+      expect(m.exists("/var/log/sprout.log")).toBe(false);
       const b = m.boot();
       expect(b.code, b.stderr).toBe(0);
       expect(m.read("/etc/hostname")).toBe("deb-host\n");
@@ -122,6 +128,9 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(m.run(["dpkg-query", "-W", "-f=${Version}", "sprout"]).stdout).toBe(NEWER);
       expect(m.read("/etc/sprout/config.yaml")).toMatch(/^datasource_list: \[NoCloud, None\]$/m);
       expect(m.read("/var/lib/sprout/instance/user-data.txt")).toMatch(/deb-host/);
+      // The old build's caches are gone and the new build's boot cache is there.
+      const caches = m.run(["sh", "-c", "ls /var/cache/sprout"]).stdout.split("\n").filter(Boolean);
+      expect(caches.filter((f) => f.endsWith("-boot.bin")), caches.join(" ")).toHaveLength(1);
       // Same instance after the upgrade: per-instance modules do not run again.
       const b = m.boot();
       expect(b.code, b.stderr).toBe(0);

@@ -42,6 +42,19 @@ describe("dist/sprout.js", () => {
     expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
+  it("removes the caches of other builds and Node versions when it writes its own", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    const stale = ["code-0123456789abcdef-v20.0.0-x64-boot.bin", `code-0123456789abcdef-${process.version}-${process.arch}-status.bin`];
+    for (const name of stale) writeFileSync(join(cache, name), "old");
+    writeFileSync(join(cache, "unrelated"), "kept");
+    expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: cache } }).code).toBe(0);
+    const left = readdirSync(cache).sort();
+    expect(left).toHaveLength(2);
+    expect(left).toContain("unrelated");
+    expect(left.some((f) => f.endsWith("-none.bin") && !stale.includes(f))).toBe(true);
+  });
+
   it("writes nothing with SPROUT_CODE_CACHE_DIR=off", () => {
     expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: "off" } }).code).toBe(0);
   });

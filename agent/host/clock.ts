@@ -1,7 +1,17 @@
 import type { Clock } from "./types";
 
+/**
+ * Monotonic milliseconds since the process started, as performance.now() counts them.
+ * Not performance.now() itself: the global `performance` loads perf_hooks and ten
+ * internal modules on first use, which a Node without a start-up snapshot (Debian's)
+ * compiles from source at every boot.
+ */
+export function monoMs(): number {
+  return process.uptime() * 1000;
+}
+
 export const systemClock: Clock = {
-  monoMs: () => performance.now(),
+  monoMs,
   now: () => new Date(),
   sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };

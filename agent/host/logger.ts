@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import pino from "pino";
 import type { LogFields, LogRecord, Logger } from "./types";
 
 export interface LoggerOptions {
@@ -14,10 +13,12 @@ export interface LoggerOptions {
 const RANK: Record<LogRecord["level"], number> = { debug: 20, info: 30, warn: 40, error: 50 };
 
 /**
- * pino writes one JSON object per line to /var/log/sprout.log (synchronously:
- * a boot that dies must leave its last words on disk). The same records are
- * echoed to the console in one readable line each and handed to extra sinks
- * (early remote syslog).
+ * One JSON object per line to /var/log/sprout.log, written synchronously: a boot
+ * that dies must leave its last words on disk. The same records are echoed to the
+ * console in one readable line each and handed to extra sinks (early remote syslog).
+ * Not pino: with a synchronous file and sinks that need the record as an object,
+ * pino only added its start-up cost (its module and the Node built-ins it loads,
+ * about 8 ms of every boot) and a JSON.parse of each line it had just written.
  */
 export function createLogger(opts: LoggerOptions): Logger {
   let fd: number | null = null;
@@ -30,49 +31,49 @@ export function createLogger(opts: LoggerOptions): Logger {
     }
   }
   const sinks: Array<(r: LogRecord) => void> = [];
+  const scriptSinks: Array<(text: string, stage: string) => void> = [];
   const consoleRank = opts.consoleLevel ? RANK[opts.consoleLevel] : Infinity;
-  const stream = {
-    write(line: string): void {
-      if (fd !== null) {
-        try {
-          fs.writeSync(fd, line);
-        } catch {
-          // A full disk must not stop the boot; the console still gets the line.
-        }
-      }
-      if (sinks.length === 0 && consoleRank === Infinity) return;
-      let rec: LogRecord;
+  const minRank = RANK[opts.level ?? "debug"];
+  const emit = (level: LogRecord["level"], msg: string, bindings: LogFields, fields: LogFields | undefined): void => {
+    if (RANK[level] < minRank) return;
+    const time = new Date().toISOString();
+    const rec: LogRecord = { level, time, ...bindings, ...fields, msg };
+    // A field called level or time must not change the record's own.
+    rec.level = level;
+    rec.time = time;
+    if (fd !== null) {
       try {
-        rec = JSON.parse(line) as LogRecord;
+        fs.writeSync(fd, `${JSON.stringify(rec, jsonValue)}\n`);
       } catch {
-        return;
+        // A full disk must not stop the boot; the console still gets the line.
       }
-      if (RANK[rec.level] >= consoleRank) process.stderr.write(journalPrefix(rec) + consoleLine(rec));
-      for (const sink of sinks) {
+    }
+    if (RANK[level] >= consoleRank) process.stderr.write(journalPrefix(rec) + consoleLine(rec));
+    for (const sink of sinks) {
+      try {
+        sink(rec);
+      } catch {
+        // A broken sink (syslog server gone) never breaks logging.
+      }
+    }
+  };
+  const make = (bindings: LogFields): Logger => ({
+    debug: (msg, f) => emit("debug", msg, bindings, f),
+    info: (msg, f) => emit("info", msg, bindings, f),
+    warn: (msg, f) => emit("warn", msg, bindings, f),
+    error: (msg, f) => emit("error", msg, bindings, f),
+    child: (more: LogFields) => make({ ...bindings, ...more }),
+    addSink: (sink) => void sinks.push(sink),
+    scriptOutput: (text, stage) => {
+      for (const sink of scriptSinks) {
         try {
-          sink(rec);
+          sink(text, stage);
         } catch {
-          // A broken sink (syslog server gone) never breaks logging.
+          // A full disk under an output file never stops a script.
         }
       }
     },
-  };
-  const base = pino(
-    {
-      level: opts.level ?? "debug",
-      base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label: string) => ({ level: label }) },
-    },
-    stream,
-  );
-  const wrap = (p: pino.Logger): Logger => ({
-    debug: (msg, f) => (f ? p.debug(f, msg) : p.debug(msg)),
-    info: (msg, f) => (f ? p.info(f, msg) : p.info(msg)),
-    warn: (msg, f) => (f ? p.warn(f, msg) : p.warn(msg)),
-    error: (msg, f) => (f ? p.error(f, msg) : p.error(msg)),
-    child: (bindings: LogFields) => wrap(p.child(bindings)),
-    addSink: (sink) => void sinks.push(sink),
+    addScriptOutputSink: (sink) => void scriptSinks.push(sink),
     flush: () => {
       if (fd !== null) {
         try {
@@ -83,7 +84,14 @@ export function createLogger(opts: LoggerOptions): Logger {
       }
     },
   });
-  return wrap(base);
+  return make({});
+}
+
+/** JSON for a log line: an Error keeps its type, message and stack; a bigint becomes a string. */
+function jsonValue(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
+  if (typeof value === "bigint") return value.toString();
+  return value;
 }
 
 // Under systemd (JOURNAL_STREAM is set when stderr is the journal) a "<N>" prefix

@@ -1,7 +1,12 @@
-import { spawn } from "node:child_process";
+import type * as ChildProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { lazyBuiltin } from "../lazy-builtin";
+import { monoMs } from "./clock";
 import type { RunOptions, RunResult, Runner } from "./types";
+
+// Loaded by the first command a boot runs; a boot that runs none never pays for it.
+const childProcess = lazyBuiltin<typeof ChildProcess>("node:child_process");
 
 const DEFAULT_CAPTURE = 1024 * 1024;
 const KILL_GRACE_MS = 2000;
@@ -20,7 +25,7 @@ export class ProcessRunner implements Runner {
   }
 
   run(argv: string[], opts: RunOptions): Promise<RunResult> {
-    const started = performance.now();
+    const started = monoMs();
     const maxCapture = opts.maxCapture ?? DEFAULT_CAPTURE;
     return new Promise((resolve) => {
       const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
@@ -47,12 +52,12 @@ export class ProcessRunner implements Runner {
           dropped,
           timedOut,
           spawnError,
-          durationMs: Math.round(performance.now() - started),
+          durationMs: Math.round(monoMs() - started),
         });
       };
-      let child: ReturnType<typeof spawn>;
+      let child: ChildProcess.ChildProcess;
       try {
-        child = spawn(argv[0]!, argv.slice(1), {
+        child = childProcess().spawn(argv[0]!, argv.slice(1), {
           cwd: opts.cwd,
           env: env as NodeJS.ProcessEnv,
           stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -1,21 +1,26 @@
 // Sockets for early remote syslog, and the kernel ring buffer it forwards.
 // Best effort by design: a sender never throws, never keeps the process alive
 // (sockets are unref'd), holds a bounded queue, and close() waits a bounded time.
-import * as dgram from "node:dgram";
-import { lookup } from "node:dns";
+import type * as Dgram from "node:dgram";
+import type * as Dns from "node:dns";
 import * as fs from "node:fs";
-import * as net from "node:net";
+import type * as Net from "node:net";
+import { lazyBuiltin } from "../lazy-builtin";
 import type { KernelLogLimits, SyslogIO, SyslogSender, SyslogSenderStats, SyslogTarget } from "./types";
 
 const CONNECT_TIMEOUT_MS = 2000;
 const MAX_QUEUED = 5000;
+// Loaded when a syslog target is configured, not at every boot.
+const dgram = lazyBuiltin<typeof Dgram>("node:dgram");
+const dns = lazyBuiltin<typeof Dns>("node:dns");
+const net = lazyBuiltin<typeof Net>("node:net");
 
 function resolveHost(host: string, timeoutMs: number): Promise<string> {
-  if (net.isIP(host)) return Promise.resolve(host);
+  if (net().isIP(host)) return Promise.resolve(host);
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`resolving ${host} took longer than ${timeoutMs} ms`)), timeoutMs);
     t.unref();
-    lookup(host, (err, address) => {
+    dns().lookup(host, (err, address) => {
       clearTimeout(t);
       if (err) reject(err);
       else resolve(address);
@@ -25,7 +30,7 @@ function resolveHost(host: string, timeoutMs: number): Promise<string> {
 
 /** UDP: one datagram per message, sent to one resolved address so they leave in order. */
 class UdpSender implements SyslogSender {
-  private socket: dgram.Socket | null = null;
+  private socket: Dgram.Socket | null = null;
   private queue: Buffer[] = [];
   private inflight = 0;
   private stats: SyslogSenderStats = { sent: 0, dropped: 0, error: null };
@@ -36,7 +41,7 @@ class UdpSender implements SyslogSender {
     resolveHost(target.host, CONNECT_TIMEOUT_MS).then(
       (addr) => {
         this.address = addr;
-        this.socket = dgram.createSocket(net.isIPv6(addr) ? "udp6" : "udp4");
+        this.socket = dgram().createSocket(net().isIPv6(addr) ? "udp6" : "udp4");
         this.socket.on("error", (e) => this.fail(e.message));
         this.socket.unref();
         const q = this.queue;
@@ -108,13 +113,13 @@ class UdpSender implements SyslogSender {
 
 /** TCP with octet counting (RFC 6587): "LEN SP MSG", in order on one connection. */
 class TcpSender implements SyslogSender {
-  private socket: net.Socket;
+  private socket: Net.Socket;
   private connected = false;
   private queue: Buffer[] = [];
   private stats: SyslogSenderStats = { sent: 0, dropped: 0, error: null };
 
   constructor(target: SyslogTarget) {
-    this.socket = net.connect({ host: target.host, port: target.port });
+    this.socket = net().connect({ host: target.host, port: target.port });
     this.socket.unref();
     this.socket.setNoDelay(true);
     this.socket.setTimeout(CONNECT_TIMEOUT_MS, () => {

@@ -24,6 +24,26 @@ afterEach(() => {
 });
 
 describe("FsTargetRoot", () => {
+  it("remove: a file, a missing path, and a tree without following its symlinks", () => {
+    const d = temp();
+    const outside = temp();
+    writeFileSync(join(outside, "precious"), "keep");
+    const r = new FsTargetRoot(d);
+    r.writeAtomic("/var/x/file", "1");
+    r.writeAtomic("/var/x/sub/deeper/file", "2");
+    symlinkSync(outside, join(d, "var/x/sub/link-out"));
+    symlinkSync(join(outside, "precious"), join(d, "var/x/file-link"));
+    r.remove("/var/x/file");
+    expect(existsSync(join(d, "var/x/file"))).toBe(false);
+    r.remove("/var/nothing-here");
+    expect(() => r.remove("/var/x")).toThrow(/EISDIR/);
+    r.remove("/var/x", { recursive: true });
+    expect(existsSync(join(d, "var/x"))).toBe(false);
+    expect(readFileSync(join(outside, "precious"), "utf8")).toBe("keep");
+    expect(existsSync(join(d, "var"))).toBe(true);
+    expect(() => r.remove("/", { recursive: true })).toThrow(PathEscapeError);
+  });
+
   it("resolves target paths under the root", () => {
     const d = temp();
     const r = new FsTargetRoot(d);

@@ -40,7 +40,7 @@ export class FsTargetRoot implements TargetRoot {
     this.isSystemRoot = abs === "/";
     this.realDir = abs;
     try {
-      this.realDir = fs.realpathSync(abs);
+      this.realDir = fs.realpathSync.native(abs);
     } catch {
       // A root that does not exist yet (a fresh temp dir): writes create it.
     }
@@ -66,7 +66,8 @@ export class FsTargetRoot implements TargetRoot {
     let real: string;
     for (;;) {
       try {
-        real = fs.realpathSync(parent);
+        // realpath(3) in one call, not Node's JS walk with an lstat per component.
+        real = fs.realpathSync.native(parent);
         break;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -198,7 +199,7 @@ export class FsTargetRoot implements TargetRoot {
       fs.renameSync(tmp, hostPath);
     } catch (err) {
       if (fd !== null) fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
+      removePath(tmp, false);
       throw err;
     }
   }
@@ -220,7 +221,11 @@ export class FsTargetRoot implements TargetRoot {
     this.checkParentInside(hostPath, p);
     fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     const tmp = `${hostPath}.sprout-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.unlinkSync(tmp);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
     fs.symlinkSync(target, tmp);
     fs.renameSync(tmp, hostPath);
   }
@@ -242,7 +247,7 @@ export class FsTargetRoot implements TargetRoot {
   remove(p: string, opts: { recursive?: boolean } = {}): void {
     const hostPath = this.resolve(p);
     if (hostPath === this.dir || hostPath === "/") throw new PathEscapeError(p, this.dir);
-    fs.rmSync(hostPath, { force: true, recursive: opts.recursive ?? false });
+    removePath(hostPath, opts.recursive ?? false);
   }
 
   rename(from: string, to: string): void {
@@ -339,4 +344,38 @@ function writeAll(fd: number, data: string | Uint8Array): void {
 /** /run is tmpfs on every system sprout boots: nothing there survives a crash, so fsync buys nothing. */
 function isVolatile(p: string): boolean {
   return /^\/*run\//.test(p);
+}
+
+/**
+ * rm -f, or rm -rf with `recursive`: a symlink is removed, never followed. Not
+ * fs.rmSync: it loads Node's rimraf and, through it, fs/promises and readline, which
+ * a Node without a start-up snapshot (Debian's) compiles from source at every boot.
+ */
+function removePath(hostPath: string, recursive: boolean): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(hostPath);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  if (!st.isDirectory()) {
+    try {
+      fs.unlinkSync(hostPath);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return;
+  }
+  if (!recursive) {
+    const err = new Error(`EISDIR: ${hostPath} is a directory`) as NodeJS.ErrnoException;
+    err.code = "EISDIR";
+    throw err;
+  }
+  for (const name of fs.readdirSync(hostPath)) removePath(path.join(hostPath, name), true);
+  try {
+    fs.rmdirSync(hostPath);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
 }

@@ -142,6 +142,10 @@ export interface Logger {
   child(bindings: LogFields): Logger;
   /** Extra sink for every record (early remote syslog attaches here). */
   addSink(sink: (record: LogRecord) => void): void;
+  /** A user script's output as written to /var/log/user_data.log, handed to the script-output sinks. */
+  scriptOutput(text: string, stage: string): void;
+  /** Extra sink for user scripts' output (the output module's files attach here). */
+  addScriptOutputSink(sink: (text: string, stage: string) => void): void;
   flush(): void;
 }
 

@@ -29,9 +29,12 @@ async function boot(r: TempRoot) {
   return { h, status, v1: status.v1 };
 }
 
+/** The paths the last serve() answered, in order. */
+let hits: string[] = [];
+
 /** A server on 127.0.0.1: /slow never answers, /missing is 404, anything else serves routes[path]. */
 async function serve(routes: Record<string, string>): Promise<string> {
-  const hits: string[] = [];
+  hits = [];
   server = createServer((req, res) => {
     hits.push(req.url!);
     if (req.url === "/slow") return; // never answers: the fetch's timeout must end it
@@ -106,6 +109,23 @@ describe("user-data in a boot", () => {
     expect(h.root.readdir(`${IDIR}/include-once`)).toHaveLength(1);
     expect(h.root.readText("/var/log/user_data.log")).toContain("once-included");
   }, 120_000);
+
+  it("stages run as separate processes (sprout init --stage) fetch an #include once and apply it in each stage", async () => {
+    const base = await serve({ "/inc.yaml": "#cloud-config\nbootcmd: [echo inc-bootcmd]\nruncmd: [echo inc-runcmd]\nwrite_files: [{path: /etc/inc-final, content: f, defer: true}]\n" });
+    root = seeded(`#include\n${base}/inc.yaml\n${base}/missing\n`);
+    for (const stage of STAGES) await runStages(root.host(), [stage]);
+    const h = root.host();
+    expect(hits.filter((p) => p === "/inc.yaml")).toHaveLength(1);
+    expect(hits.filter((p) => p === "/missing")).toHaveLength(1);
+    const log = h.root.readText("/var/log/user_data.log");
+    expect(log).toContain("inc-bootcmd");
+    expect(log).toContain("inc-runcmd");
+    expect(h.root.readText("/etc/inc-final")).toBe("f");
+    // The 404 is reported once, by the network stage that fetched it.
+    const status = JSON.parse(h.root.readText("/run/sprout/status.json"));
+    expect(status.v1.errors.map((e: { message: string }) => e.message).filter((m: string) => m.includes("/missing"))).toHaveLength(1);
+    expect(status.v1.done).toBe(true);
+  }, 60_000);
 
   it("vendor-data is applied first (user-data wins) and vendor_data: {enabled: false} switches it off", async () => {
     root = seeded("#cloud-config\nwrite_files: [{path: /etc/who, content: user}]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nwrite_files: [{path: /etc/who, content: vendor}]\ntimezone: Nowhere/Land\n" });

@@ -4,10 +4,11 @@
 // vendor-data, then user-data, later winning. The files written here are the
 // instance's record of what it was given (user-data.txt.i) and the scripts the
 // scripts_user / scripts_vendor / boothooks modules run.
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { cmdlineValue, type Cmdline } from "../cmdline";
 import { CONFIG_DIR } from "../config";
 import type { Host } from "../host/types";
+import { lazyBuiltin } from "../lazy-builtin";
 import { deepMerge, isPlainObject } from "../merge";
 import type { CloudConfig, JsonObject, Paths } from "../types";
 import { parseYaml } from "../yaml";
@@ -17,6 +18,8 @@ import { processUserData, processedToMime, type ProcessedUserData, type UserData
 export const CMDLINE_URL_FILE = `${CONFIG_DIR}/91_kernel_cmdline_url.cfg`;
 /** Bound on all the fetching one user-data does (#include, cloud-config-url). */
 const FETCH_BUDGET_MS = 60_000;
+// Only #include-once needs a hash.
+const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 
 /** Per-request bounds: `sprout: {fetch_timeout: seconds, fetch_retries: n}` in the system config, else 10 s and 2 retries. */
 export function fetchBounds(system: CloudConfig): { timeoutMs: number; retries: number } {
@@ -37,6 +40,13 @@ export interface ConsumeOptions {
    * written and problems are left for the network stage to report.
    */
   full: boolean;
+  /**
+   * A later stage in its own process (`sprout init --stage config|final`) after the
+   * network stage processed this instance's user-data: read the processed copies
+   * (user-data.txt.i), so #include URLs are not fetched again, scripts are not
+   * rewritten, and problems the network stage reported are not reported twice.
+   */
+  reuseProcessed?: boolean;
 }
 
 export interface FileProblem extends UserDataProblem {
@@ -71,7 +81,7 @@ function includeFetcher(h: Host, opts: ConsumeOptions, deadline: number) {
   const get = fetcher(h, opts, deadline);
   return async (url: string, once: boolean): Promise<Buffer> => {
     if (!once) return get(url);
-    const cache = `${paths.instanceDir}/include-once/${createHash("sha256").update(url).digest("hex")}`;
+    const cache = `${paths.instanceDir}/include-once/${crypto().createHash("sha256").update(url).digest("hex")}`;
     const cached = h.root.tryReadFile(cache);
     if (cached) return cached;
     const body = await get(url);
@@ -119,6 +129,10 @@ function vendorEnabled(cfg: unknown): boolean {
 
 /** The cloud-config the modules see. Never throws: problems are returned with the file they are in. */
 export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Consumed> {
+  if (opts.reuseProcessed && h.root.exists(`${opts.paths.instanceDir}/user-data.txt.i`)) {
+    const again = await consumeProcessed(h, opts);
+    return { config: again.config, problems: [] };
+  }
   const problems: FileProblem[] = [];
   const deadline = h.clock.monoMs() + FETCH_BUDGET_MS;
   const { paths } = opts;
@@ -161,4 +175,34 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
     }
   }
   return { config, problems };
+}
+
+/** The cloud-config from the processed copies the network stage wrote; nothing is fetched or written. */
+async function consumeProcessed(h: Host, opts: ConsumeOptions): Promise<Consumed> {
+  const { paths } = opts;
+  const refuse = async (url: string): Promise<Buffer> => {
+    throw new Error(`${url} was not fetched again: the network stage processed this user-data`);
+  };
+  const run = async (source: string): Promise<ProcessedUserData | null> => {
+    let bytes: Buffer | null = null;
+    try {
+      bytes = h.root.tryReadFile(`${paths.instanceDir}/${source}.txt.i`);
+    } catch {
+      bytes = null;
+    }
+    return bytes === null ? null : processUserData(bytes, { source, instance: opts.instance, fetchInclude: refuse });
+  };
+  let system = opts.system;
+  const kept = h.root.tryReadText(CMDLINE_URL_FILE);
+  if (kept !== null && cmdlineValue(opts.cmdline, "cloud-config-url")) {
+    const parsed = parseYaml(kept);
+    if (parsed.errors.length === 0 && isPlainObject(parsed.value)) system = deepMerge(system, parsed.value) as CloudConfig;
+  }
+  const user = await run("user-data");
+  const useVendor = vendorEnabled(system) && vendorEnabled(user?.cloudConfig);
+  const vendor = useVendor ? await run("vendor-data") : null;
+  let config = system;
+  if (vendor?.cloudConfig) config = deepMerge(config, vendor.cloudConfig) as CloudConfig;
+  if (user?.cloudConfig) config = deepMerge(config, user.cloudConfig) as CloudConfig;
+  return { config, problems: [] };
 }

@@ -2,8 +2,9 @@
 // `output: {all: "| tee -a /var/log/cloud-init-output.log"}`. sprout appends its
 // console lines (per stage: init = local+network, config, final, or all) to the
 // file named by the common forms "| tee -a FILE", "| tee FILE", ">> FILE" and
-// "> FILE". User scripts' own output is always in /var/log/user_data.log; an
-// arbitrary "| command" is not run (sprout never builds a shell line from config).
+// "> FILE". User scripts' output, always in /var/log/user_data.log, is copied there
+// too, as it appears in cloud-init-output.log; an arbitrary "| command" is not run
+// (sprout never builds a shell line from config).
 import type { LogRecord } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import type { Module, ModuleResult, Stage } from "../../agent/types";
@@ -53,7 +54,7 @@ export const output: Module = {
   id: "output",
   stage: "network",
   frequency: "always",
-  schema: { type: "object", description: "Copy sprout's console output of each stage to a file.", properties: OUTPUT_SCHEMA },
+  schema: { type: "object", description: "Copy sprout's console output of each stage, and the output of the user scripts it runs, to a file.", properties: OUTPUT_SCHEMA },
   async run(cfg, ctx): Promise<ModuleResult> {
     const o = cfg.output;
     if (o === undefined || o === null) return { status: "skipped", detail: "no output" };
@@ -83,6 +84,9 @@ export const output: Module = {
       ctx.host.log.addSink((rec) => {
         if (rec.level === "debug" || (rec.stage && !stages.has(rec.stage as Stage))) return;
         root.append(file, line(rec), 0o640);
+      });
+      ctx.host.log.addScriptOutputSink((text, stage) => {
+        if (stages.has(stage as Stage)) root.append(file, text, 0o640);
       });
     }
     return { status: routes.size ? "changed" : "unchanged", detail: [...routes].map(([f, s]) => `${[...s].join(",")} -> ${f}`).join("; "), errors };

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { docExamples, ETC_FILES, moduleContext } from "../../test/helpers/module-context";
+import type { TargetRoot } from "../../agent/host/types";
+import { docExamples, ETC_FILES, moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { usersGroups } from "../users_groups";
-import { ssh, withPasswordAuth } from ".";
+import type { ModuleContext } from "../../agent/types";
+import { reloadSshd, ssh, withPasswordAuth } from ".";
 
 let root: TempRoot;
 afterEach(() => root?.cleanup());
@@ -36,6 +38,49 @@ describe("ssh", () => {
       `no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo 'Please login as the user \\"debian\\" rather than the user \\"root\\".';echo;sleep 10;exit 142" ssh-ed25519 AAAAinstance meta@data`,
     );
     expect(r.readText("/etc/ssh/sshd_config")).toBe("PasswordAuthentication no\n");
+  });
+
+  describe("ssh_pwauth and a running sshd", () => {
+    // reloadSshd only reads the target (is it the running system, which unit is there)
+    // and runs systemctl: a stand-in root that says "running system" writes nothing.
+    const runningSystem = (files: string[], answer?: Parameters<typeof recordingHost>[1]) => {
+      root = tempRoot();
+      const base = root.host();
+      const standIn = { isSystemRoot: true, exists: (p: string) => files.includes(p) } as unknown as TargetRoot;
+      const rec = recordingHost({ ...base, root: standIn, run: { which: (n: string) => (n === "systemctl" ? "/usr/bin/systemctl" : null), run: base.run.run } }, answer);
+      return { rec, ctx: { host: rec.host } as unknown as ModuleContext };
+    };
+
+    it("tells a running sshd to reload through systemd (Debian's ssh.service)", async () => {
+      const { rec, ctx } = runningSystem(["/run/systemd/system", "/lib/systemd/system/ssh.service"]);
+      const done: string[] = [];
+      const errors: string[] = [];
+      await reloadSshd(ctx, done, errors);
+      expect(errors).toEqual([]);
+      expect(rec.runs.map((r) => r.argv)).toEqual([["systemctl", "try-reload-or-restart", "ssh.service"]]);
+      expect(rec.runs[0]!.opts.timeoutMs).toBeGreaterThan(0);
+      expect(done).toEqual([expect.stringMatching(/sshd told to reload/)]);
+    });
+
+    it("a failing reload is an error that says what to do", async () => {
+      const { ctx } = runningSystem(["/run/systemd/system"], { run: () => ({ code: 1, stderr: Buffer.from("Failed to reload sshd.service: Unit sshd.service not loaded.") }) });
+      const errors: string[] = [];
+      await reloadSshd(ctx, [], errors);
+      expect(errors).toEqual([expect.stringMatching(/systemctl try-reload-or-restart sshd\.service. failed \(exit 1: Failed to reload.*sshd_config is written: reload sshd by hand \(systemctl reload sshd\.service\)/)]);
+    });
+
+    it("without a running systemd (an image build, a chroot, --root) nothing is run", async () => {
+      root = tempRoot({ ...ETC_FILES, "etc/ssh/sshd_config": "", "run/systemd/system/.keep": "" });
+      const rec = recordingHost(root.host());
+      const res = await ssh.run({ ssh_genkeytypes: [], ssh_deletekeys: false, ssh_pwauth: "yes" }, moduleContext(rec.host, { instance: { v1: { instance_id: "iid-pw" }, ds: {} } }));
+      expect(res.errors).toEqual([]);
+      expect(root.host().root.readText("/etc/ssh/sshd_config")).toBe("PasswordAuthentication yes\n");
+      expect(rec.runs).toEqual([]);
+      expect(res.detail).toMatch(/sshd not reloaded \(no running systemd here\)/);
+      // Unchanged file: nothing to reload, nothing said.
+      const again = await ssh.run({ ssh_genkeytypes: [], ssh_deletekeys: false, ssh_pwauth: "yes" }, moduleContext(rec.host, { instance: { v1: { instance_id: "iid-pw" }, ds: {} } }));
+      expect(again.detail ?? "").not.toMatch(/sshd/);
+    });
   });
 
   it("a missing default user is reported, not a crash", async () => {

@@ -3,7 +3,7 @@
 // ssh-keygen, or taken from ssh_keys; the instance's public keys and
 // ssh_authorized_keys go to the default user; root gets the keys with a command
 // that tells the person to log in as the default user (disable_root), and
-// ssh_pwauth sets PasswordAuthentication in sshd_config.
+// ssh_pwauth sets PasswordAuthentication in sshd_config and has a running sshd reload it.
 import { isPlainObject } from "../../agent/merge";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { addAuthorizedKeys, defaultUserName, readPasswd } from "../users_groups";
@@ -46,7 +46,7 @@ export const SSH_SCHEMA = {
   },
   ssh_pwauth: {
     oneOf: [{ type: "boolean" }, { type: "string", enum: ["unchanged", "yes", "no"] }],
-    description: "Set PasswordAuthentication in /etc/ssh/sshd_config: true, false, or unchanged.",
+    description: "Set PasswordAuthentication in /etc/ssh/sshd_config: true, false, or unchanged. A running sshd is told to reload (systemctl try-reload-or-restart).",
     default: "unchanged",
     examples: [false],
   },
@@ -113,16 +113,39 @@ export function withPasswordAuth(text: string, value: "yes" | "no"): string | nu
   return next === text ? null : next;
 }
 
-function pwauth(cfg: CloudConfig, ctx: ModuleContext, done: string[]): void {
+/** Writes PasswordAuthentication into sshd_config; true when the file changed. */
+function pwauth(cfg: CloudConfig, ctx: ModuleContext, done: string[]): boolean {
   const v = cfg.ssh_pwauth;
-  if (v === undefined || v === null || v === "unchanged") return;
+  if (v === undefined || v === null || v === "unchanged") return false;
   const value = v === true || v === "yes" ? "yes" : "no";
   const file = `${SSH_DIR}/sshd_config`;
   const text = ctx.host.root.tryReadText(file) ?? "";
   const next = withPasswordAuth(text, value);
-  if (next === null) return;
+  if (next === null) return false;
   ctx.host.root.writeAtomic(file, next, { mode: ctx.host.root.stat(file)?.mode ?? 0o644 });
   done.push(`PasswordAuthentication ${value}`);
+  return true;
+}
+
+const SSHD_RELOAD_TIMEOUT_MS = 30_000;
+
+/**
+ * sshd reads its config when it starts, so a running one is told to reload, as
+ * cloud-init restarts it. try-reload-or-restart leaves a stopped sshd alone: on a
+ * first boot sprout usually runs before sshd starts, and it then reads the new file.
+ * Debian names the unit ssh.service, most others sshd.service.
+ */
+export async function reloadSshd(ctx: ModuleContext, done: string[], errors: string[]): Promise<void> {
+  const h = ctx.host;
+  if (!h.root.isSystemRoot || !h.root.exists("/run/systemd/system") || !h.run.which("systemctl")) {
+    done.push("sshd not reloaded (no running systemd here): it reads the file when it starts");
+    return;
+  }
+  const unit = ["/lib/systemd/system/ssh.service", "/usr/lib/systemd/system/ssh.service", "/etc/systemd/system/ssh.service"].some((f) => h.root.exists(f)) ? "ssh.service" : "sshd.service";
+  const argv = ["systemctl", "try-reload-or-restart", unit];
+  const r = await h.run.run(argv, { timeoutMs: SSHD_RELOAD_TIMEOUT_MS });
+  if (r.code === 0) done.push(`sshd told to reload (${argv.join(" ")})`);
+  else errors.push(`\`${argv.join(" ")}\` failed (${r.spawnError ?? (r.timedOut ? "timed out" : `exit ${r.code}: ${r.stderr.toString().trim().slice(0, 200)}`)}); /etc/ssh/sshd_config is written: reload sshd by hand (systemctl reload ${unit})`);
 }
 
 export const INITRAMFS_KEYS = "/etc/sprout/initramfs/authorized_keys";
@@ -187,7 +210,7 @@ export const ssh: Module = {
       }
     }
     if (keys.length) initramfsKeys(ctx, keys, done);
-    pwauth(cfg, ctx, done);
+    if (pwauth(cfg, ctx, done)) await reloadSshd(ctx, done, errors);
     return { status: done.length ? "changed" : "unchanged", detail: done.join(", "), errors };
   },
 };

@@ -2,11 +2,14 @@
 // owner. `defer: true` entries wait for the final stage (write_files_deferred),
 // after users and packages exist. One bad entry is reported and the others are
 // still written.
-import { gunzipSync } from "node:zlib";
+import type * as Zlib from "node:zlib";
+import { lazyBuiltin } from "../../agent/lazy-builtin";
 import type { Host } from "../../agent/host/types";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const MAX_DECODED = 64 * 1024 * 1024;
+// Loaded only for an entry with gzip encoding.
+const zlib = lazyBuiltin<typeof Zlib>("node:zlib");
 
 export const WRITE_FILES_SCHEMA = {
   write_files: {
@@ -88,7 +91,7 @@ export function decodeContent(content: string, encoding: string): Buffer {
   };
   const gunzip = (b: Buffer) => {
     try {
-      return gunzipSync(b, { maxOutputLength: MAX_DECODED });
+      return zlib().gunzipSync(b, { maxOutputLength: MAX_DECODED });
     } catch (err) {
       throw new Error(`content is not valid gzip (${(err as Error).message})`);
     }

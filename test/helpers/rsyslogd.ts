@@ -4,32 +4,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as dgram from "node:dgram";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port";
 
 export function rsyslogdUnavailable(): string | null {
   return spawnSync("rsyslogd", ["-v"]).status === 0 ? null : "rsyslogd is not installed (apt-get install rsyslog)";
-}
-
-async function freePort(kind: "tcp" | "udp"): Promise<number> {
-  if (kind === "tcp") {
-    return new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const port = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(port));
-      });
-      s.on("error", reject);
-    });
-  }
-  return new Promise((resolve) => {
-    const s = dgram.createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ReceivedMessage {
