@@ -54,6 +54,12 @@ describe("the stage engine", () => {
     expect(JSON.parse(read(r, "/run/sprout/result.json")).v1.status).toBe("done");
     const log = read(r, "/var/log/sprout.log").trim().split("\n").map((l) => JSON.parse(l));
     expect(log.some((l) => l.evt === "finish" && l.name === "final/runcmd")).toBe(true);
+    // Every datasource's detection and the chosen one's read are timed (wall and CPU ms): the OVF bench reads these.
+    const detects = log.filter((l) => l.evt === "datasource-detect");
+    expect(detects.map((l) => l.datasource)).toEqual(["NoCloud", "OVF", "Ec2", "None"]);
+    const fetched = log.find((l) => l.evt === "datasource");
+    expect(fetched.datasource).toBe("NoCloud");
+    for (const l of [...detects, fetched]) expect([typeof l.ms, typeof l.cpu_ms, l.ms >= 0 && l.cpu_ms >= 0]).toEqual(["number", "number", true]);
   });
 
   it("does not re-run per-instance modules on a second boot of the same instance, and does for a new one", async () => {

@@ -118,9 +118,11 @@ async function tryDatasources(ctx: BootContext, list: Datasource[], stage: Stage
       return false;
     }
     const t0 = ctx.h.clock.monoMs();
+    const c0 = ctx.h.clock.cpuMs();
     try {
       const data = await ds.fetch(ctx.h, dsContext(ctx, ds, stage));
-      ctx.h.log.info(`datasource ${ds.id} read in ${Math.round(ctx.h.clock.monoMs() - t0)} ms`, { evt: "datasource", stage });
+      const timing = { ms: Math.round((ctx.h.clock.monoMs() - t0) * 10) / 10, cpu_ms: Math.round((ctx.h.clock.cpuMs() - c0) * 10) / 10 };
+      ctx.h.log.info(`datasource ${ds.id} read in ${Math.round(timing.ms)} ms`, { evt: "datasource", stage, datasource: ds.id, ...timing });
       adopt(ctx, ds, data);
       return true;
     } catch (err) {
@@ -142,12 +144,16 @@ async function selectDatasource(ctx: BootContext, stage: "local" | "network"): P
   if (stage === "local") {
     candidates = [];
     for (const ds of datasourceList(ctx)) {
+      const t0 = h.clock.monoMs();
+      const c0 = h.clock.cpuMs();
       try {
         const found = await ds.detect(h, dsContext(ctx, ds, "local"));
+        // Timed for the bench and for a person reading the log: detection runs at every boot.
+        const timing = { evt: "datasource-detect", stage, datasource: ds.id, ms: Math.round((h.clock.monoMs() - t0) * 10) / 10, cpu_ms: Math.round((h.clock.cpuMs() - c0) * 10) / 10 };
         if (found) {
-          h.log.info(`datasource ${ds.id} detected: ${found.reason}`);
+          h.log.info(`datasource ${ds.id} detected: ${found.reason}`, timing);
           candidates.push(ds);
-        }
+        } else h.log.debug(`datasource ${ds.id} not detected`, timing);
       } catch (err) {
         record(ctx, stage, `datasource:${ds.id}`, `detection failed: ${errorMessage(err)}`);
       }

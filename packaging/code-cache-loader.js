@@ -76,7 +76,9 @@ if (dirSetting !== "off") {
 }
 
 const script = new vm.Script(wrapped, { filename: __filename, cachedData: cached });
-if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
+// SPROUT_CODE_CACHE_REFRESH=1 writes the cache even when this run could use it, so it
+// gains the functions this run compiled (warm-code-cache runs several kinds of boot).
+if (cacheFile && (cached === undefined || script.cachedDataRejected || process.env.SPROUT_CODE_CACHE_REFRESH === "1")) {
   // Written at exit, so the cache holds every function this run compiled lazily.
   process.once("exit", () => {
     try {

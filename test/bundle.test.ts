@@ -55,6 +55,21 @@ describe("dist/sprout.js", () => {
     expect(left.some((f) => f.endsWith("-none.bin") && !stale.includes(f))).toBe(true);
   });
 
+  it("keeps a cache it could use, and rewrites it with SPROUT_CODE_CACHE_REFRESH=1", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    const env = { SPROUT_CODE_CACHE_DIR: cache };
+    expect(sprout(["--version"], { env }).code).toBe(0);
+    const file = join(cache, readdirSync(cache)[0]!);
+    const first = statSync(file).ino;
+    expect(sprout(["--version"], { env }).code).toBe(0);
+    expect(statSync(file).ino).toBe(first);
+    // A refreshing run writes a new file (temp + rename), which V8 accepts next time.
+    expect(sprout(["--help"], { env: { ...env, SPROUT_CODE_CACHE_REFRESH: "1" } }).code).toBe(0);
+    expect(statSync(file).ino).not.toBe(first);
+    expect(sprout(["--version"], { env }).stdout).toMatch(/^sprout /);
+  });
+
   it("writes nothing with SPROUT_CODE_CACHE_DIR=off", () => {
     expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: "off" } }).code).toBe(0);
   });

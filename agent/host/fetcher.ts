@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { FetchError } from "../errors";
+import type { Http1Call, Http1Request, Http1Response } from "./http1";
 import type { Clock, FetchOptions, FetchResponse, Fetcher, TargetRoot } from "./types";
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
@@ -70,60 +71,23 @@ export class BoundedFetcher implements Fetcher {
 
   private async once(url: string, opts: FetchOptions, redirectsLeft: number): Promise<FetchResponse> {
     const u = new URL(url);
-    const mod = u.protocol === "https:" ? await import("node:https") : await import("node:http");
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     const remaining = opts.deadline === undefined ? Infinity : opts.deadline - this.clock.monoMs();
     const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
-    const res = await new Promise<FetchResponse>((resolve, reject) => {
-      let done = false;
-      const fail = (e: FetchError) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        req.destroy();
-        reject(e);
-      };
-      const timer = setTimeout(() => {
-        const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
-        fail(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
-      }, timeoutMs);
-      const headers: Record<string, string> = { "user-agent": "sprout", ...opts.headers };
-      if (opts.body !== undefined) headers["content-length"] = String(Buffer.byteLength(opts.body));
-      const req = mod.request(url, { method: opts.method ?? "GET", headers }, (msg: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let total = 0;
-        const declared = Number(msg.headers["content-length"]);
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          fail(new FetchError("too-large", url, `answer of ${declared} bytes is larger than the limit of ${maxBytes}`));
-          return;
-        }
-        msg.on("data", (chunk: Buffer) => {
-          total += chunk.length;
-          if (total > maxBytes) {
-            fail(new FetchError("too-large", url, `answer is larger than the limit of ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        msg.on("aborted", () => fail(new FetchError("truncated", url, "the server closed the connection before the end of the answer")));
-        msg.on("error", (e) => fail(new FetchError("truncated", url, `answer broken off: ${e.message}`, { cause: e })));
-        msg.on("end", () => {
-          if (done) return;
-          if (Number.isFinite(declared) && total < declared && !msg.complete) {
-            fail(new FetchError("truncated", url, `answer cut short: ${total} of ${declared} bytes`));
-            return;
-          }
-          done = true;
-          clearTimeout(timer);
-          const flat: Record<string, string> = {};
-          for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(", ") : v;
-          resolve({ url, status: msg.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks, total) });
-        });
-      });
-      req.on("error", (e: NodeJS.ErrnoException) => fail(new FetchError("connect", url, `cannot connect: ${e.code ?? e.message}`, { cause: e })));
-      if (opts.body !== undefined) req.end(opts.body);
-      else req.end();
-    });
+    const req = { method: opts.method ?? "GET", headers: opts.headers ?? {}, body: opts.body === undefined ? undefined : Buffer.from(opts.body), maxBytes };
+    // Plain http (the metadata services, most seeds) goes through sprout's own small client; see http1.ts.
+    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req) : (await import("./http1")).http1Request(u, req);
+    const timer = setTimeout(() => {
+      const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
+      call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
+    }, timeoutMs);
+    let answer: Http1Response;
+    try {
+      answer = await call.response;
+    } finally {
+      clearTimeout(timer);
+    }
+    const res: FetchResponse = { url, ...answer };
     if (res.status >= 300 && res.status < 400 && res.headers.location) {
       if (redirectsLeft <= 0) throw new FetchError("redirect", url, "too many redirects");
       const next = new URL(res.headers.location, url).toString();
@@ -132,4 +96,54 @@ export class BoundedFetcher implements Fetcher {
     }
     return res;
   }
+}
+
+/** An https request through node:https, with the same bounds and errors as http1Request. */
+function httpsRequest(https: typeof import("node:https"), url: string, r: Http1Request): Http1Call {
+  let fail: (e: FetchError) => void = () => {};
+  const response = new Promise<Http1Response>((resolve, reject) => {
+    let done = false;
+    fail = (e: FetchError) => {
+      if (done) return;
+      done = true;
+      req.destroy();
+      reject(e);
+    };
+    const headers: Record<string, string> = { "user-agent": "sprout", ...r.headers };
+    if (r.body !== undefined) headers["content-length"] = String(r.body.length);
+    const req = https.request(url, { method: r.method, headers }, (msg: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      const declared = Number(msg.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > r.maxBytes) {
+        fail(new FetchError("too-large", url, `answer of ${declared} bytes is larger than the limit of ${r.maxBytes}`));
+        return;
+      }
+      msg.on("data", (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > r.maxBytes) {
+          fail(new FetchError("too-large", url, `answer is larger than the limit of ${r.maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      msg.on("aborted", () => fail(new FetchError("truncated", url, "the server closed the connection before the end of the answer")));
+      msg.on("error", (e) => fail(new FetchError("truncated", url, `answer broken off: ${e.message}`, { cause: e })));
+      msg.on("end", () => {
+        if (done) return;
+        if (Number.isFinite(declared) && total < declared && !msg.complete) {
+          fail(new FetchError("truncated", url, `answer cut short: ${total} of ${declared} bytes`));
+          return;
+        }
+        done = true;
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(", ") : v;
+        resolve({ status: msg.statusCode ?? 0, headers: flat, body: Buffer.concat(chunks, total) });
+      });
+    });
+    req.on("error", (e: NodeJS.ErrnoException) => fail(new FetchError("connect", url, `cannot connect: ${e.code ?? e.message}`, { cause: e })));
+    if (r.body !== undefined) req.end(r.body);
+    else req.end();
+  });
+  return { response, abort: (e) => fail(e) };
 }

@@ -99,7 +99,7 @@ function jsonValue(_key: string, value: unknown): unknown {
 const PRIORITY: Record<LogRecord["level"], string> = { debug: "<7>", info: "<6>", warn: "<4>", error: "<3>" };
 const journalPrefix = (rec: LogRecord): string => (process.env.JOURNAL_STREAM ? (PRIORITY[rec.level] ?? "") : "");
 
-const SKIP = new Set(["level", "time", "msg", "stage", "module", "evt", "name", "result", "ms", "final_message", "source", "datasource", "subplatform"]);
+const SKIP = new Set(["level", "time", "msg", "stage", "module", "evt", "name", "result", "ms", "cpu_ms", "final_message", "source", "datasource", "subplatform"]);
 
 function consoleLine(rec: LogRecord): string {
   const where = [rec.stage, rec.module].filter(Boolean).join("/");

@@ -159,6 +159,8 @@ export interface LogRecord {
 export interface Clock {
   /** Monotonic milliseconds, for durations and deadlines. */
   monoMs(): number;
+  /** CPU time (user + system) this process has used, in ms: a duration that a busy machine inflates less than monoMs. */
+  cpuMs(): number;
   now(): Date;
   sleep(ms: number): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { FetchResponse, Host, Logger } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
-import { chooseApiVersion, decodeLeaf, ec2PlatformReason, htmlTitle, isValidToken, parseListing, sensitivePaths, summarize, type Ec2PlatformFacts } from "./parse";
+import { API_VERSIONS, chooseApiVersion, decodeLeaf, ec2PlatformReason, htmlTitle, isValidToken, parseListing, sensitivePaths, summarize, type Ec2PlatformFacts } from "./parse";
 
 const DS = "Ec2";
 export const DEFAULT_METADATA_URLS = ["http://169.254.169.254", "http://[fd00:ec2::254]"];
@@ -259,8 +259,11 @@ function refuseHtml(base: string, path: string, res: FetchResponse): void {
   }
 }
 
-/** Reads meta-data/ into a tree: directories become objects, leaves text (or JSON objects). Bounded in keys, depth and bytes. */
-async function crawl(session: ImdsSession, log: Logger, root: string): Promise<JsonObject> {
+/**
+ * Reads meta-data/ into a tree: directories become objects, leaves text (or JSON objects). Bounded in keys, depth and bytes.
+ * `rootListing` is the answer for `root` when it was asked for already (see fetch), else null.
+ */
+async function crawl(session: ImdsSession, log: Logger, root: string, rootListing: FetchResponse | null): Promise<JsonObject> {
   const limit = limiter(CONCURRENCY);
   let keys = 0;
   let bytes = 0;
@@ -272,7 +275,7 @@ async function crawl(session: ImdsSession, log: Logger, root: string): Promise<J
     if (depth > MAX_DEPTH) {
       throw new DatasourceError(DS, `meta-data nests deeper than ${MAX_DEPTH} levels at ${dir}: the listings loop`, { hint: "the metadata service lists a directory inside itself; fix the service or check datasource.Ec2.metadata_urls" });
     }
-    const res = (await limit(() => session.get(dir, { maxBytes: MAX_LISTING_BYTES })))!;
+    const res = depth === 0 && rootListing !== null ? rootListing : (await limit(() => session.get(dir, { maxBytes: MAX_LISTING_BYTES })))!;
     refuseHtml(session.base, dir, res);
     count(dir, res.body.length);
     const listing = parseListing(res.body.toString("utf8"));
@@ -300,6 +303,11 @@ async function crawl(session: ImdsSession, log: Logger, root: string): Promise<J
   const tree: JsonObject = {};
   await walk(root, tree, 0);
   return tree;
+}
+
+function settled<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === "rejected") throw r.reason;
+  return r.value;
 }
 
 async function readIdentity(session: ImdsSession, version: string): Promise<JsonObject | null> {
@@ -334,13 +342,28 @@ export const ec2: Datasource = {
     const s = ec2Settings(ctx.config);
     const log = h.log;
     const session = await connect(h, log, s, ctx.deadline);
-    const versions = await session.get("", { maxBytes: MAX_LISTING_BYTES, optional: true });
+    // The version list and the newest version's meta-data/ listing go out together: on a
+    // current service the crawl starts one round trip sooner; on an older one the second
+    // answer (a 404) is dropped and the chosen version's listing is asked for in the crawl.
+    // Both are waited for, so neither outlives fetch() when the other fails.
+    const newest = API_VERSIONS[0];
+    const early = session.get(`${newest}/meta-data/`, { maxBytes: MAX_LISTING_BYTES, optional: true }).catch(() => null);
+    const versions = await session.get("", { maxBytes: MAX_LISTING_BYTES, optional: true }).finally(() => early);
     if (versions) refuseHtml(session.base, "", versions);
     const version = chooseApiVersion(versions ? versions.body.toString("utf8") : "");
+    const firstListing = version === newest ? await early : null;
     log.info(`[ds:Ec2] ${session.base}: reading API version ${version}${session.usesTokens ? "" : " without session tokens (IMDSv1)"}`);
-    const md = await crawl(session, log, `${version}/meta-data/`);
-    const userData = await session.get(`${version}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true });
-    const identity = await readIdentity(session, version);
+    // user-data and the identity document are read while the crawl runs. All three are
+    // waited for before a failure is reported, and the crawl's failure comes first, as
+    // when the three were read one after the other.
+    const [mdResult, userDataResult, identityResult] = await Promise.allSettled([
+      crawl(session, log, `${version}/meta-data/`, firstListing),
+      session.get(`${version}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true }),
+      readIdentity(session, version),
+    ]);
+    const md = settled(mdResult);
+    const userData = settled(userDataResult);
+    const identity = settled(identityResult);
     const sum = summarize(md, identity);
     if (!sum.instanceId) {
       throw new DatasourceError(DS, `${session.base}/${version}/meta-data/ has no instance-id`, { hint: "an EC2 metadata service always lists instance-id; check datasource.Ec2.metadata_urls" });

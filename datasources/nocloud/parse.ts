@@ -3,6 +3,7 @@ import { cmdlineValue, type Cmdline } from "../../agent/cmdline";
 import { DatasourceError } from "../../agent/errors";
 import { isPlainObject } from "../../agent/merge";
 import type { JsonObject } from "../../agent/types";
+import { utf8Text } from "../../agent/utf8";
 import { parseYaml } from "../../agent/yaml";
 
 export interface NoCloudCmdline {
@@ -62,12 +63,8 @@ export function noCloudFromCmdline(c: Cmdline, dmiSerial: string | null): NoClou
 
 /** meta-data: YAML (JSON is YAML too). Must be UTF-8 text and a mapping; empty is an empty mapping. */
 export function parseMetaData(bytes: Buffer, source: string): JsonObject {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new DatasourceError("NoCloud", `${source} is not UTF-8 text`, { hint: "write meta-data as UTF-8 YAML, e.g. 'instance-id: iid-1'" });
-  }
+  const text = utf8Text(bytes);
+  if (text === null) throw new DatasourceError("NoCloud", `${source} is not UTF-8 text`, { hint: "write meta-data as UTF-8 YAML, e.g. 'instance-id: iid-1'" });
   const parsed = parseYaml(text);
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0]!;

@@ -1,14 +1,14 @@
 // Pure parser for the OVF environment (DSP0243: http://schemas.dmtf.org/ovf/environment/1),
 // the ovf-env.xml a hypervisor puts on the transport ISO or in VMware's guestinfo.
-// DTDs are refused before parsing and entity processing is off, so a DOCTYPE, an
-// external entity or a billion-laughs payload costs one regex scan, reads nothing
-// from outside and expands nothing. Loaded lazily: only a boot that found an OVF
-// environment pays for fast-xml-parser.
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+// The XML is read by ./xml.ts, which refuses any DTD and knows only the predefined
+// entities and character references, so a DOCTYPE, an external entity or a
+// billion-laughs payload reads nothing from outside and expands nothing.
 import { DatasourceError } from "../../agent/errors";
 import { normalizeSshKeys } from "../../agent/platform";
 import type { JsonObject } from "../../agent/types";
+import { utf8Text } from "../../agent/utf8";
 import { parseYaml } from "../../agent/yaml";
+import { attribute, lineCol, readXml, XmlDtdError, XmlSyntaxError, type XmlElement } from "./xml";
 
 export const OVF_ENV_NS = "http://schemas.dmtf.org/ovf/environment/1";
 export const DEFAULT_INSTANCE_ID = "iid-dsovf";
@@ -35,66 +35,36 @@ function fail(where: string, message: string, hint: string): never {
 
 export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfEnv {
   if (input.length > MAX_OVF_ENV) fail(where, `${input.length} bytes, more than the ${MAX_OVF_ENV} an OVF environment may have`, "pass large user-data through seedfrom instead of the OVF properties");
-  let xml: string;
+  const xml = typeof input === "string" ? input : utf8Text(input);
+  if (xml === null) fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
+  let root: XmlElement;
   try {
-    xml = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input);
-  } catch {
-    fail(where, "is not UTF-8 text", "the OVF environment must be UTF-8 XML; check what wrote it");
-  }
-  xml = xml.replace(/^\uFEFF/, "");
-  const withoutComments = xml.replace(/<!--[\s\S]*?-->/g, "");
-  if (/<!DOCTYPE/i.test(withoutComments) || /<!ENTITY/i.test(withoutComments)) {
-    fail(where, "has a DOCTYPE or entity declarations, which sprout refuses (they can read local files or expand without bound)", "an OVF environment needs no DTD: remove the <!DOCTYPE ...> block");
-  }
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) {
-    throw new DatasourceError("OVF", `${where}: not well-formed XML at line ${valid.err.line} column ${valid.err.col}: ${valid.err.msg}`, {
+    root = readXml(xml);
+  } catch (err) {
+    if (err instanceof XmlDtdError) {
+      fail(where, "has a DOCTYPE or entity declarations, which sprout refuses (they can read local files or expand without bound)", "an OVF environment needs no DTD: remove the <!DOCTYPE ...> block");
+    }
+    if (!(err instanceof XmlSyntaxError)) throw err;
+    const { line, col } = lineCol(xml, err.offset);
+    throw new DatasourceError("OVF", `${where}: not well-formed XML at line ${line} column ${col}: ${err.message}`, {
       hint: "fix the XML (every tag closed, attributes quoted) or regenerate the OVF environment",
-      location: { file: where, line: valid.err.line, col: valid.err.col },
+      location: { file: where, line, col },
     });
   }
-  const doc = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "@",
-    removeNSPrefix: true,
-    processEntities: false,
-    htmlEntities: false,
-    parseAttributeValue: false,
-    parseTagValue: false,
-    trimValues: false,
-    isArray: (name) => name === "PropertySection" || name === "Property",
-  }).parse(xml) as JsonObject;
-  const env = doc.Environment as JsonObject | undefined;
-  if (!env || typeof env !== "object") fail(where, "has no <Environment> element", `this is not an OVF environment (namespace ${OVF_ENV_NS})`);
+  if (root.local !== "Environment") fail(where, `has no <Environment> element (its root is <${root.name}>)`, `this is not an OVF environment (namespace ${OVF_ENV_NS})`);
 
+  // Every Property of every PropertySection, by local name (oe:Property and Property alike); a later key wins.
   const properties: Record<string, string> = {};
-  for (const section of asArray(env.PropertySection)) {
-    if (typeof section !== "object" || section === null) continue;
-    for (const p of asArray((section as JsonObject).Property)) {
-      if (typeof p !== "object" || p === null) continue;
-      const key = (p as JsonObject)["@key"];
-      const value = (p as JsonObject)["@value"];
-      if (typeof key !== "string") continue;
-      properties[unescapeXml(key)] = typeof value === "string" ? unescapeXml(value) : "";
+  for (const section of root.children) {
+    if (section.local !== "PropertySection") continue;
+    for (const p of section.children) {
+      if (p.local !== "Property") continue;
+      const key = attribute(p, "key");
+      if (key === undefined) continue;
+      properties[key] = attribute(p, "value") ?? "";
     }
   }
   return interpret(properties, where);
-}
-
-function asArray(v: unknown): unknown[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-/** The five predefined entities and character references: no DTD, so nothing else exists. */
-function unescapeXml(s: string): string {
-  if (!s.includes("&")) return s;
-  return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g, (_, ref: string) => {
-    if (ref[0] === "#") {
-      const cp = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp <= 0x10ffff ? String.fromCodePoint(cp) : "\uFFFD";
-    }
-    return { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" }[ref]!;
-  });
 }
 
 /** cloud-init's reading of the properties: hostname means local-hostname, user-data and network-config are base64. */
@@ -119,7 +89,7 @@ function interpret(props: Record<string, string>, where: string): OvfEnv {
   if (nc) {
     const bytes = strictBase64(nc);
     if (!bytes) fail(where, "the network-config property is not base64", "encode network-config with `base64 -w0 network-config.yaml`");
-    const text = utf8(bytes);
+    const text = utf8Text(bytes);
     if (text === null) fail(where, "the network-config property decodes to bytes that are not UTF-8 text", "encode a YAML network-config (version 1 or 2) with base64");
     const parsed = parseYaml(text);
     if (parsed.errors.length) fail(where, `network-config: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, "fix the YAML of network-config, then base64-encode it again");
@@ -135,7 +105,7 @@ function interpret(props: Record<string, string>, where: string): OvfEnv {
  */
 export function decodeUserData(value: string, where = "ovf-env.xml"): Buffer {
   const decoded = strictBase64(value);
-  if (decoded && (utf8(decoded) !== null || (decoded[0] === 0x1f && decoded[1] === 0x8b))) return decoded;
+  if (decoded && (utf8Text(decoded) !== null || (decoded[0] === 0x1f && decoded[1] === 0x8b))) return decoded;
   if (!/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) return Buffer.from(value, "utf8");
   fail(where, "the user-data property is neither base64 nor text (it has control characters)", "encode user-data with `base64 -w0 user-data` and put the result in the property");
 }
@@ -146,10 +116,3 @@ function strictBase64(value: string): Buffer | null {
   return Buffer.from(s, "base64");
 }
 
-function utf8(b: Buffer): string | null {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(b);
-  } catch {
-    return null;
-  }
-}
