@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import { precompiledSchemaValidator } from "./schema-validator-plugin.mjs";
 
 // yaml requires the `process` and `buffer` built-ins for process.emitWarning, process.env
 // and Buffer. A Node without a start-up snapshot (Debian's 18) makes a built-in's public
@@ -35,7 +36,7 @@ const result = await build({
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
-  plugins: [yamlBuiltinsAsGlobals],
+  plugins: [yamlBuiltinsAsGlobals, precompiledSchemaValidator],
 });
 // esbuild keeps import() of Node built-ins (lazily loaded node:https and the like);
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.

@@ -1,8 +1,10 @@
 // `sprout schema`: check a cloud-config before booting with it, or print the
-// module reference. Ajv and the module schemas load only for this command.
+// module reference. The validator loads only for this command, and the modules
+// only for --docs. Checking reads files and nothing else, so it takes the
+// target root alone, not a whole Host (logger, runner, fetcher, syslog).
 import { isAbsolute, resolve } from "node:path";
 import { loadSystemConfig } from "../config";
-import { createHost } from "../host";
+import { FsTargetRoot } from "../host/target-root";
 import { UsageError } from "./args";
 import type { SchemaProblem } from "../schema/validate";
 import type { Command, Globals } from "./types";
@@ -51,17 +53,16 @@ export const schemaCommand: Command = {
     if (a.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(a.positionals[0])}`);
     const json = format === "json";
     if (a.options.system) {
-      const h = createHost({ root: g.root, logFile: null });
-      const loaded = loadSystemConfig(h.root);
-      const files = loaded.files.map((file) => ({ file, text: h.root.readText(file), requireHeader: false }));
+      const root = new FsTargetRoot(g.root);
+      const loaded = loadSystemConfig(root);
+      const files = loaded.files.map((file) => ({ file, text: root.readText(file), requireHeader: false }));
       return check(g, files, loaded.problems, json);
     }
     const given = String(a.options["config-file"]);
     const path = isAbsolute(given) ? given : resolve(given);
-    const h = createHost({ root: "/", logFile: null });
     let text: string;
     try {
-      text = h.root.readText(path, 16 * 1024 * 1024);
+      text = new FsTargetRoot("/").readText(path, 16 * 1024 * 1024);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       g.err(`sprout: cannot read ${given}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message}\n`);

@@ -1,10 +1,11 @@
 // The cloud-config schema, assembled from the modules' own schemas (one source
 // for validation and docs), the keys the agent itself reads, and the
-// deprecated cloud-init keys sprout still accepts. No Ajv here: this file is
+// deprecated cloud-init keys sprout still accepts (./deprecated). No Ajv here: this file is
 // also what the docs generator imports.
 import { stringify } from "yaml";
 import { MODULES } from "../../modules";
 import type { JsonObject, Module } from "../types";
+import { DEPRECATED_KEYS } from "./deprecated";
 
 type Schema = JsonObject;
 
@@ -55,20 +56,6 @@ export const CORE_SCHEMA: Record<string, Schema> = {
   },
 };
 
-/** Deprecated cloud-init keys sprout accepts: the key, and what to write instead. */
-export const DEPRECATED_KEYS: Record<string, { use: string; schema: Schema }> = {
-  apt_update: { use: "package_update", schema: { type: "boolean" } },
-  apt_upgrade: { use: "package_upgrade", schema: { type: "boolean" } },
-  apt_reboot_if_required: { use: "package_reboot_if_required", schema: { type: "boolean" } },
-};
-
-/** Deprecated values: a key path pattern ("*" for any list index), the value, what to write instead. */
-export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => boolean; message: string }> = [
-  { path: ["manage_etc_hosts"], test: (v) => v === "template", message: 'manage_etc_hosts: template is deprecated; write manage_etc_hosts: true' },
-  { path: ["users", "*", "lock-passwd"], test: () => true, message: "lock-passwd is deprecated; write lock_passwd" },
-  { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },
-];
-
 /** Every top-level key with the module that owns it ("core" for the agent's own). */
 export function ownedKeys(modules: readonly Module[] = MODULES): Map<string, { owner: string; schema: Schema }> {
   const keys = new Map<string, { owner: string; schema: Schema }>();
@@ -102,26 +89,6 @@ export function undocumentedKeys(modules: readonly Module[] = MODULES): string[]
     for (const [k, s] of Object.entries((m.schema.properties ?? {}) as Record<string, Schema>)) walk(s, `${m.id}: ${k}`);
   }
   return out;
-}
-
-/** A short human phrase for what a schema accepts: "a string or a list of strings". */
-export function describeExpected(s: Schema | undefined): string {
-  if (!s) return "something else";
-  const alts = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
-  if (alts) return alts.map(describeExpected).join(" or ");
-  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
-  const types = Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === "string" ? [s.type] : [];
-  const name = (t: string): string => {
-    if (t === "array") {
-      const items = s.items as Schema | undefined;
-      return items && (items.type || items.oneOf || items.enum) ? `a list (each item ${describeExpected(items)})` : "a list";
-    }
-    if (t === "object") return "a mapping";
-    if (t === "integer") return "an integer";
-    if (t === "null") return "null";
-    return `a ${t}`;
-  };
-  return types.length ? types.map(name).join(" or ") : "a value";
 }
 
 function typeName(s: Schema): string {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +88,20 @@ describe("sprout schema (the bundle)", () => {
     const lines = sprout("schema", "-c", join(dir, "bad.yaml"), "--format", "json").stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({ severity: "error", line: 3, col: 1, path: "runcmd" });
+  });
+  it("ships the validator as code generated at build time, not Ajv's compiler", () => {
+    const bundle = readFileSync(join(__dirname, "../../dist/sprout.js"), "utf8");
+    expect(bundle).not.toContain("strictSchema"); // an option only Ajv's compiler reads
+    expect(bundle).not.toContain("new Function"); // code compiled at run time, which no code cache keeps
+    expect(bundle).toContain("must NOT have additional properties");
+  });
+  it("reports exactly what the source reports (its validator is generated at build time)", () => {
+    const text = "#cloud-config\nwrite_files:\n  - path: /x\n    permisions: '0644'\n    encoding: rot13\npower_state: {delay: soon, timeout: -1}\nusers:\n  - name: a\n    groups: 5\n  - 7\nmanage_etc_hosts: template\nssh_pwauth: maybe\napt_update: true\n";
+    writeFileSync(join(dir, "many.yaml"), text);
+    const r = sprout("schema", "-c", join(dir, "many.yaml"), "--format", "json");
+    const fromSource = validateCloudConfig(text, { file: join(dir, "many.yaml"), requireHeader: true });
+    expect(fromSource.filter((p) => p.severity === "error").length).toBeGreaterThan(5);
+    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual(fromSource);
   });
   it("--system checks the system config under --root; --docs prints the reference", () => {
     const root = join(dir, "root");

@@ -1,11 +1,12 @@
-// Validating a cloud-config document against the assembled schema with Ajv,
-// and turning Ajv's errors into ones a person can act on: file, line, column,
+// Validating a cloud-config document against the assembled schema, and turning
+// the validator's errors into ones a person can act on: file, line, column,
 // key path, what was expected, and "did you mean" for a misspelt key.
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import { isPlainObject } from "../merge";
 import type { JsonObject } from "../types";
 import { parseYaml } from "../yaml";
-import { cloudConfigSchema, DEPRECATED_KEYS, DEPRECATED_VALUES, describeExpected } from ".";
+import { cloudConfigValidator } from "./compiled-validator";
+import { DEPRECATED_KEYS, DEPRECATED_VALUES } from "./deprecated";
 
 export interface SchemaProblem {
   severity: "error" | "deprecation";
@@ -15,27 +16,6 @@ export interface SchemaProblem {
   /** Key path, e.g. "write_files[0].permissions"; "" for the document. */
   path: string;
   message: string;
-}
-
-let ajv: Ajv | null = null;
-const compiled = new Map<string, ValidateFunction>();
-
-/**
- * A validator for the keys this document has: compiling only those keeps
- * `sprout schema` on a typical file fast (Ajv's code generation is the cost).
- */
-function validatorFor(doc: JsonObject): ValidateFunction {
-  const full = cloudConfigSchema();
-  const all = full.properties as Record<string, JsonObject>;
-  const present = Object.keys(doc).filter((k) => k in all).sort();
-  const id = present.join("\0");
-  let v = compiled.get(id);
-  if (!v) {
-    ajv ??= new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false, code: { optimize: false } });
-    v = ajv.compile({ ...full, properties: Object.fromEntries(present.map((k) => [k, all[k]])) });
-    compiled.set(id, v);
-  }
-  return v;
 }
 
 function segments(instancePath: string): Array<string | number> {
@@ -82,6 +62,26 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     // A branch of a oneOf failing at the same place is noise: the oneOf says it.
     return !alts.some((a) => a.instancePath === e.instancePath && e.schemaPath.startsWith(a.schemaPath + "/"));
   });
+}
+
+/** A short human phrase for what a schema accepts: "a string or a list of strings". */
+export function describeExpected(s: JsonObject | undefined): string {
+  if (!s) return "something else";
+  const alts = (s.oneOf ?? s.anyOf) as JsonObject[] | undefined;
+  if (alts) return alts.map(describeExpected).join(" or ");
+  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  const types = Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === "string" ? [s.type] : [];
+  const name = (t: string): string => {
+    if (t === "array") {
+      const items = s.items as JsonObject | undefined;
+      return items && (items.type || items.oneOf || items.enum) ? `a list (each item ${describeExpected(items)})` : "a list";
+    }
+    if (t === "object") return "a mapping";
+    if (t === "integer") return "an integer";
+    if (t === "null") return "null";
+    return `a ${t}`;
+  };
+  return types.length ? types.map(name).join(" or ") : "a value";
 }
 
 function messageFor(e: ErrorObject, value: unknown): string {
@@ -167,8 +167,7 @@ export function validateCloudConfig(text: string, opts: ValidateOptions): Schema
   }
   // YAML !!binary values are bytes; the schema speaks of the text they were written as.
   const doc = binaryAsText(parsed.value) as JsonObject;
-  const validate = validatorFor(doc);
-  const known = Object.keys((cloudConfigSchema().properties ?? {}) as object);
+  const validate = cloudConfigValidator();
   validate(doc);
   for (const e of simplify(validate.errors ?? [])) {
     let segs = segments(e.instancePath);
@@ -176,8 +175,8 @@ export function validateCloudConfig(text: string, opts: ValidateOptions): Schema
     if (e.keyword === "additionalProperties") {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       segs = [...segs, extra];
-      const pool = segs.length === 1 ? known : Object.keys(((e.parentSchema as JsonObject).properties ?? {}) as object);
-      const near = didYouMean(extra, pool);
+      // At the top, parentSchema is the whole document's schema: its properties are every known key.
+      const near = didYouMean(extra, Object.keys(((e.parentSchema as JsonObject).properties ?? {}) as object));
       message = `unknown key ${JSON.stringify(extra)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : segs.length === 1 ? "; sprout has no module that reads it (see `sprout schema --docs`)" : ""}`;
     } else message = messageFor(e, valueAt(doc, segs));
     const pos = parsed.locate(segs);
