@@ -1,5 +1,5 @@
 // The CLI as a person meets it: the built bundle, run with --root on a temp machine.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -132,5 +132,12 @@ describe("sprout CLI", () => {
     expect(q.code).toBe(1);
     expect(q.stderr).toMatch(/only shown to root/);
     expect(sprout(["--root", r.dir, "query", "v1.instance_id"], { prefix: asNobody }).stdout).toBe("iid-cli\n");
+  });
+
+  it("a reader that stops early (| head) ends sprout quietly with its own exit code", () => {
+    // `true` exits long before sprout writes, so the write fails with EPIPE.
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BUNDLE}" schema --docs | true`], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off" } });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 });
