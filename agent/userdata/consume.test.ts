@@ -111,11 +111,16 @@ describe("user-data in a boot", () => {
   }, 120_000);
 
   it("stages run as separate processes (sprout init --stage) fetch an #include once and apply it in each stage", async () => {
-    const base = await serve({ "/inc.yaml": "#cloud-config\nbootcmd: [echo inc-bootcmd]\nruncmd: [echo inc-runcmd]\nwrite_files: [{path: /etc/inc-final, content: f, defer: true}]\n" });
-    root = seeded(`#include\n${base}/inc.yaml\n${base}/missing\n`);
+    const base = await serve({
+      "/inc.yaml": "#cloud-config\nbootcmd: [echo inc-bootcmd]\nruncmd: [echo inc-runcmd]\nwrite_files: [{path: /etc/inc-final, content: f, defer: true}]\n",
+      "/cc": "#cloud-config\nfinal_message: from-the-kernel-line $INSTANCE_ID\n",
+    });
+    root = seeded(`#include\n${base}/inc.yaml\n${base}/missing\n`, { "proc/cmdline": `quiet cloud-config-url=${base}/cc\n` });
     for (const stage of STAGES) await runStages(root.host(), [stage]);
     const h = root.host();
     expect(hits.filter((p) => p === "/inc.yaml")).toHaveLength(1);
+    expect(hits.filter((p) => p === "/cc")).toHaveLength(1);
+    expect(h.root.readText("/var/log/sprout.log")).toContain("from-the-kernel-line iid-ud");
     expect(hits.filter((p) => p === "/missing")).toHaveLength(1);
     const log = h.root.readText("/var/log/user_data.log");
     expect(log).toContain("inc-bootcmd");

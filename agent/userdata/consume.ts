@@ -153,12 +153,7 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
   let system = opts.system;
   const fromCmdline = await cmdlineCloudConfig(h, opts, deadline, problems);
   if (fromCmdline) system = deepMerge(system, fromCmdline) as CloudConfig;
-  const user = await run("user-data");
-  const useVendor = vendorEnabled(system) && vendorEnabled(user.cloudConfig);
-  const vendor = useVendor ? await run("vendor-data") : null;
-  let config = system;
-  if (vendor?.cloudConfig) config = deepMerge(config, vendor.cloudConfig) as CloudConfig;
-  if (user.cloudConfig) config = deepMerge(config, user.cloudConfig) as CloudConfig;
+  const { config, user, vendor } = await layered(system, run);
   if (opts.full) {
     const dirs = scriptDirs(paths);
     try {
@@ -193,16 +188,18 @@ async function consumeProcessed(h: Host, opts: ConsumeOptions): Promise<Consumed
     return bytes === null ? null : processUserData(bytes, { source, instance: opts.instance, fetchInclude: refuse });
   };
   let system = opts.system;
-  const kept = h.root.tryReadText(CMDLINE_URL_FILE);
-  if (kept !== null && cmdlineValue(opts.cmdline, "cloud-config-url")) {
-    const parsed = parseYaml(kept);
-    if (parsed.errors.length === 0 && isPlainObject(parsed.value)) system = deepMerge(system, parsed.value) as CloudConfig;
-  }
+  // As the local stage reads it: the copy the network stage kept, never a fetch over the network.
+  const fromCmdline = await cmdlineCloudConfig(h, { ...opts, full: false }, h.clock.monoMs() + FETCH_BUDGET_MS, []);
+  if (fromCmdline) system = deepMerge(system, fromCmdline) as CloudConfig;
+  return { config: (await layered(system, run)).config, problems: [] };
+}
+
+/** cloud-init's order: the system config, then vendor-data (unless either switches it off), then user-data, later winning. */
+async function layered<T extends ProcessedUserData | null>(system: CloudConfig, run: (source: string) => Promise<T>): Promise<{ config: CloudConfig; user: T; vendor: T | null }> {
   const user = await run("user-data");
-  const useVendor = vendorEnabled(system) && vendorEnabled(user?.cloudConfig);
-  const vendor = useVendor ? await run("vendor-data") : null;
+  const vendor = vendorEnabled(system) && vendorEnabled(user?.cloudConfig) ? await run("vendor-data") : null;
   let config = system;
   if (vendor?.cloudConfig) config = deepMerge(config, vendor.cloudConfig) as CloudConfig;
   if (user?.cloudConfig) config = deepMerge(config, user.cloudConfig) as CloudConfig;
-  return { config, problems: [] };
+  return { config, user, vendor };
 }
