@@ -1,4 +1,13 @@
-import type { TargetRoot } from "./host/types";
+import type { Host, TargetRoot } from "./host/types";
+
+/**
+ * Whether systemd runs the system sprout is configuring, so `systemctl` may restart its
+ * services: the target is / and systemd is up. Not in a chroot, an image build or --root,
+ * where a changed file applies when the service starts.
+ */
+export function systemdRunsTarget(h: Host): boolean {
+  return h.root.isSystemRoot && h.root.exists("/run/systemd/system") && h.run.which("systemctl") !== null;
+}
 
 /** A DMI field from /sys/class/dmi/id under the root, trimmed, or null when absent or unreadable. */
 export function readDmi(root: TargetRoot, field: string): string | null {

@@ -14,10 +14,11 @@ export function randomSalt(length = 16): string {
 }
 
 export function sha512Crypt(password: string, salt: string = randomSalt()): string {
+  const { createHash } = crypto();
   const P = Buffer.from(password, "utf8");
   const S = Buffer.from(salt.slice(0, 16), "utf8");
   const sha = (...parts: Buffer[]) => {
-    const h = crypto().createHash("sha512");
+    const h = createHash("sha512");
     for (const p of parts) h.update(p);
     return h.digest();
   };
@@ -28,20 +29,20 @@ export function sha512Crypt(password: string, salt: string = randomSalt()): stri
   };
 
   const B = sha(P, S, P);
-  const a = crypto().createHash("sha512").update(P).update(S).update(repeat(B, P.length));
+  const a = createHash("sha512").update(P).update(S).update(repeat(B, P.length));
   for (let n = P.length; n > 0; n >>= 1) a.update(n & 1 ? B : P);
   const A = a.digest();
 
-  const dp = crypto().createHash("sha512");
+  const dp = createHash("sha512");
   for (let i = 0; i < P.length; i++) dp.update(P);
   const DP = repeat(dp.digest(), P.length);
-  const ds = crypto().createHash("sha512");
+  const ds = createHash("sha512");
   for (let i = 0; i < 16 + A[0]!; i++) ds.update(S);
   const DS = repeat(ds.digest(), S.length);
 
   let C = A;
   for (let i = 0; i < ROUNDS; i++) {
-    const c = crypto().createHash("sha512");
+    const c = createHash("sha512");
     c.update(i & 1 ? DP : C);
     if (i % 3) c.update(DS);
     if (i % 7) c.update(DP);

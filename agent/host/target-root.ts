@@ -221,11 +221,7 @@ export class FsTargetRoot implements TargetRoot {
     this.checkParentInside(hostPath, p);
     fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     const tmp = `${hostPath}.sprout-${process.pid}`;
-    try {
-      fs.unlinkSync(tmp);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    removePath(tmp, false);
     fs.symlinkSync(target, tmp);
     fs.renameSync(tmp, hostPath);
   }

@@ -129,10 +129,7 @@ function vendorEnabled(cfg: unknown): boolean {
 
 /** The cloud-config the modules see. Never throws: problems are returned with the file they are in. */
 export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Consumed> {
-  if (opts.reuseProcessed && h.root.exists(`${opts.paths.instanceDir}/user-data.txt.i`)) {
-    const again = await consumeProcessed(h, opts);
-    return { config: again.config, problems: [] };
-  }
+  if (opts.reuseProcessed && h.root.exists(`${opts.paths.instanceDir}/user-data.txt.i`)) return consumeProcessed(h, opts);
   const problems: FileProblem[] = [];
   const deadline = h.clock.monoMs() + FETCH_BUDGET_MS;
   const { paths } = opts;

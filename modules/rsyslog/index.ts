@@ -4,6 +4,7 @@
 // changed. A bad remote keeps the file it belongs to as it was, and is reported.
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
+import { systemdRunsTarget } from "../../agent/platform";
 import type { Module, ModuleResult } from "../../agent/types";
 import { parseConfigs, parseRemote, remoteLines } from "./parse";
 
@@ -68,7 +69,7 @@ async function restart(h: Host, reload: Settings["reload"]): Promise<string> {
   let argv: string[];
   if (reload === "auto") {
     // Only a running systemd can restart the service; in a chroot or image build the new file applies at next start.
-    if (!h.root.isSystemRoot || !h.root.exists("/run/systemd/system") || !h.run.which("systemctl")) return "rsyslog not restarted (no running systemd here); the file applies when rsyslog starts";
+    if (!systemdRunsTarget(h)) return "rsyslog not restarted (no running systemd here); the file applies when rsyslog starts";
     argv = ["systemctl", "try-restart", "rsyslog.service"];
   } else argv = reload;
   const r = await h.run.run(argv, { timeoutMs: RELOAD_TIMEOUT_MS });

@@ -5,6 +5,7 @@
 // that tells the person to log in as the default user (disable_root), and
 // ssh_pwauth sets PasswordAuthentication in sshd_config and has a running sshd reload it.
 import { isPlainObject } from "../../agent/merge";
+import { systemdRunsTarget } from "../../agent/platform";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { addAuthorizedKeys, defaultUserName, readPasswd } from "../users_groups";
 
@@ -137,7 +138,7 @@ const SSHD_RELOAD_TIMEOUT_MS = 30_000;
  */
 export async function reloadSshd(ctx: ModuleContext, done: string[], errors: string[]): Promise<void> {
   const h = ctx.host;
-  if (!h.root.isSystemRoot || !h.root.exists("/run/systemd/system") || !h.run.which("systemctl")) {
+  if (!systemdRunsTarget(h)) {
     done.push("sshd not reloaded (no running systemd here): it reads the file when it starts");
     return;
   }
