@@ -5,6 +5,11 @@
 // them. This client writes one request, parses one answer, and keeps the connection
 // for the next request to the same host (an idle connection is unref'd, so it never
 // keeps the process alive, and is closed after a few seconds).
+// Per request it does as little as it can: a connection's listeners are attached
+// once, when it is made, and hand each event to the request in flight; bytes arrive
+// through net's `onread` (one buffer shared by every connection, copied out at once)
+// rather than through a Readable stream's machinery; idle connections are closed by
+// one timer for all of them, not one timer each.
 // What it understands: Content-Length, chunked and close-delimited bodies, 1xx
 // interim answers, HEAD/204/304 without a body, "Connection: close", HTTP/1.0.
 // Timeouts, retries, redirects and the deadline stay in the Fetcher.
@@ -38,29 +43,7 @@ const SINGLE = new Set(["age", "authorization", "content-length", "content-type"
 // Methods node:http sends without a Content-Length when there is no body.
 const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
 
-interface IdleConnection {
-  socket: Socket;
-  /** Takes the connection out of the idle list and removes its idle listeners. */
-  claim(): void;
-}
-
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
-
-/** Idle keep-alive connections by "host|port". */
-const idle = new Map<string, IdleConnection[]>();
-
-function takeIdle(key: string): Socket | undefined {
-  const c = idle.get(key)?.at(-1);
-  if (!c) return undefined;
-  c.claim();
-  return c.socket.destroyed ? takeIdle(key) : c.socket;
-}
-
-/** Closes every idle connection (tests; a long-lived process that is done with a server). */
-export function closeIdleConnections(): void {
-  for (const list of idle.values()) for (const c of list) c.socket.destroy();
-  idle.clear();
-}
 
 function serialize(url: URL, req: Http1Request): Buffer {
   // Names are case-insensitive: a caller's Host, User-Agent or Authorization replaces sprout's, as with node:http.
@@ -105,7 +88,7 @@ class AnswerParser {
   sawBytes = false;
 
   constructor(
-    private url: string,
+    readonly url: string,
     private method: string,
     private maxBytes: number,
   ) {}
@@ -250,6 +233,172 @@ class AnswerParser {
   }
 }
 
+/** The request a connection is answering: its parser, and what to do with the answer or the failure. */
+interface Exchange {
+  parser: AnswerParser;
+  /** Sent on a kept connection: if that connection turns out closed before any byte came, send it again on a new one. */
+  reused: boolean;
+  resolve(r: Http1Response): void;
+  fail(e: FetchError): void;
+  resend(): void;
+}
+
+/** Idle keep-alive connections by "host|port". */
+const idle = new Map<string, Connection[]>();
+let sweeper: NodeJS.Timeout | null = null;
+/** Where every connection's bytes land (net's `onread`); each read is copied out before the next can come. */
+let readBuffer: Buffer | null = null;
+
+/**
+ * One connection to a host and port. Its listeners are attached once, when it is made,
+ * and hand each event to the exchange in flight; with none in flight (idle), any event
+ * (a close, stray bytes, an error) ends the connection.
+ */
+class Connection {
+  readonly socket: Socket;
+  exchange: Exchange | null = null;
+  idleSince = 0;
+
+  constructor(
+    readonly key: string,
+    host: string,
+    port: number,
+  ) {
+    readBuffer ??= Buffer.allocUnsafe(64 * 1024);
+    this.socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (n: number, buf: Uint8Array) => {
+          this.onBytes(Buffer.from(buf.subarray(0, n)));
+          return true;
+        },
+      },
+    });
+    this.socket.on("end", () => this.onEnd());
+    this.socket.on("close", () => this.onEnd());
+    this.socket.on("error", (e: NodeJS.ErrnoException) => this.onError(e));
+  }
+
+  send(ex: Exchange, bytes: Buffer): void {
+    this.exchange = ex;
+    this.socket.write(bytes);
+  }
+
+  /** Ends the exchange in flight without an answer (the Fetcher's timeout) and the connection with it. */
+  abandon(ex: Exchange): void {
+    if (this.exchange !== ex) return;
+    this.exchange = null;
+    this.socket.destroy();
+  }
+
+  private onBytes(data: Buffer): void {
+    const ex = this.exchange;
+    if (!ex) return this.drop();
+    try {
+      if (ex.parser.feed(data)) this.complete(ex);
+    } catch (e) {
+      this.failWith(ex, e as FetchError);
+    }
+  }
+
+  private onEnd(): void {
+    const ex = this.exchange;
+    if (!ex) return this.drop();
+    if (ex.reused && !ex.parser.sawBytes) {
+      // The server closed the kept connection before this request reached it.
+      this.exchange = null;
+      this.socket.destroy();
+      ex.resend();
+      return;
+    }
+    try {
+      ex.parser.end();
+      this.complete(ex);
+    } catch (e) {
+      this.failWith(ex, e as FetchError);
+    }
+  }
+
+  private onError(e: NodeJS.ErrnoException): void {
+    const ex = this.exchange;
+    if (!ex) return this.drop();
+    if (ex.reused && !ex.parser.sawBytes) return this.onEnd();
+    const href = ex.parser.url;
+    if (ex.parser.sawBytes) this.failWith(ex, new FetchError("truncated", href, `answer broken off: ${e.message}`, { cause: e }));
+    else this.failWith(ex, new FetchError("connect", href, `cannot connect: ${e.code ?? e.message}`, { cause: e }));
+  }
+
+  private complete(ex: Exchange): void {
+    this.exchange = null;
+    const { parser } = ex;
+    if (parser.keepAlive && !this.socket.destroyed) park(this);
+    else this.socket.destroy();
+    ex.resolve({ status: parser.status, headers: parser.headers, body: parser.body });
+  }
+
+  private failWith(ex: Exchange, e: FetchError): void {
+    this.exchange = null;
+    this.socket.destroy();
+    ex.fail(e);
+  }
+
+  /** Out of the idle list and closed. */
+  drop(): void {
+    const list = idle.get(this.key);
+    const i = list?.indexOf(this) ?? -1;
+    if (i >= 0) {
+      list!.splice(i, 1);
+      if (list!.length === 0) idle.delete(this.key);
+    }
+    this.socket.destroy();
+  }
+}
+
+/** Keeps a connection for the next request to the same host, without holding the process open. */
+function park(conn: Connection): void {
+  conn.idleSince = performance.now();
+  conn.socket.unref();
+  const list = idle.get(conn.key);
+  if (list) list.push(conn);
+  else idle.set(conn.key, [conn]);
+  // One timer for all idle connections: it closes those idle for IDLE_MS and stops when none is left.
+  sweeper ??= setInterval(sweepIdle, IDLE_MS / 4).unref();
+}
+
+function sweepIdle(): void {
+  const now = performance.now();
+  for (const list of [...idle.values()]) for (const c of [...list]) if (now - c.idleSince >= IDLE_MS) c.drop();
+  if (idle.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
+}
+
+function takeIdle(key: string): Connection | undefined {
+  const list = idle.get(key);
+  for (let c = list?.pop(); c; c = list!.pop()) {
+    if (list!.length === 0) idle.delete(key);
+    if (c.socket.destroyed || performance.now() - c.idleSince >= IDLE_MS) {
+      c.socket.destroy();
+      continue;
+    }
+    c.socket.ref();
+    return c;
+  }
+  return undefined;
+}
+
+/** Closes every idle connection (tests; a long-lived process that is done with a server). */
+export function closeIdleConnections(): void {
+  for (const list of idle.values()) for (const c of list) c.socket.destroy();
+  idle.clear();
+  if (sweeper) clearInterval(sweeper);
+  sweeper = null;
+}
+
 /**
  * One request on an idle kept-alive connection to the same host, else a new one.
  * A kept connection the server closed meanwhile (no byte of the answer came) is
@@ -257,107 +406,54 @@ class AnswerParser {
  * requests are sent on a kept connection.
  */
 export function http1Request(url: URL, req: Http1Request): Http1Call {
-  const href = url.toString();
+  const href = url.href;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = Number(url.port || 80);
   const key = `${host}|${port}`;
   const bytes = serialize(url, req);
-  let socket: Socket | null = null;
+  let conn: Connection | undefined;
   let settled = false;
+  let resolveCall: (r: Http1Response) => void = () => {};
   let rejectCall: (e: FetchError) => void = () => {};
   const response = new Promise<Http1Response>((resolve, reject) => {
-    rejectCall = (e) => {
+    resolveCall = resolve;
+    rejectCall = reject;
+  });
+  const ex: Exchange = {
+    parser: new AnswerParser(href, req.method, req.maxBytes),
+    reused: false,
+    resolve(r) {
       if (settled) return;
       settled = true;
-      socket?.destroy();
-      reject(e);
-    };
-    const attempt = (reused: Socket | undefined) => {
-      const s = reused ?? connect({ host, port, noDelay: true });
-      socket = s;
-      const parser = new AnswerParser(href, req.method, req.maxBytes);
-      const detach = () => {
-        s.off("data", onData);
-        s.off("end", onEnd);
-        s.off("error", onError);
-        s.off("close", onEnd);
-      };
-      const fail = (e: FetchError) => {
-        detach();
-        rejectCall(e);
-      };
-      const finish = () => {
-        detach();
-        if (settled) return;
-        settled = true;
-        if (parser.keepAlive && !s.destroyed) park(key, s);
-        else s.destroy();
-        resolve({ status: parser.status, headers: parser.headers, body: parser.body });
-      };
-      const onData = (d: Buffer) => {
-        try {
-          if (parser.feed(d)) finish();
-        } catch (e) {
-          fail(e as FetchError);
-        }
-      };
-      const onEnd = () => {
-        if (settled) return;
-        if (reused && !parser.sawBytes) {
-          // The server closed the kept connection before this request reached it.
-          detach();
-          s.destroy();
-          attempt(undefined);
-          return;
-        }
-        try {
-          parser.end();
-          finish();
-        } catch (e) {
-          fail(e as FetchError);
-        }
-      };
-      const onError = (e: NodeJS.ErrnoException) => {
-        if (settled) return;
-        if (reused && !parser.sawBytes) return onEnd();
-        if (parser.sawBytes) fail(new FetchError("truncated", href, `answer broken off: ${e.message}`, { cause: e }));
-        else fail(new FetchError("connect", href, `cannot connect: ${e.code ?? e.message}`, { cause: e }));
-      };
-      s.on("data", onData);
-      s.on("end", onEnd);
-      s.on("close", onEnd);
-      s.on("error", onError);
-      if (reused) s.ref();
-      s.write(bytes);
-    };
-    // A request that must not be sent twice (POST) gets a new connection, so it never needs the retry above.
-    attempt(IDEMPOTENT.has(req.method) ? takeIdle(key) : undefined);
-  });
-  return { response, abort: (e) => rejectCall(e) };
-}
-
-/** Keeps a connection for the next request to the same host, without holding the process open. */
-function park(key: string, socket: Socket): void {
-  const drop = () => {
-    conn.claim();
-    socket.destroy();
+      resolveCall(r);
+    },
+    fail(e) {
+      if (settled) return;
+      settled = true;
+      rejectCall(e);
+    },
+    resend: () => send(undefined),
   };
-  const conn: IdleConnection = {
-    socket,
-    claim() {
-      const list = idle.get(key);
-      const i = list?.indexOf(conn) ?? -1;
-      if (i >= 0) list!.splice(i, 1);
-      if (list?.length === 0) idle.delete(key);
-      socket.setTimeout(0);
-      // Anything from the server while idle (a close, stray bytes, an error) ends the connection.
-      for (const ev of ["timeout", "data", "end", "close", "error"]) socket.off(ev, drop);
+  const send = (kept: Connection | undefined) => {
+    if (settled) return;
+    try {
+      conn = kept ?? new Connection(key, host, port);
+    } catch (e) {
+      ex.fail(new FetchError("connect", href, `cannot connect: ${(e as Error).message}`, { cause: e }));
+      return;
+    }
+    ex.parser = new AnswerParser(href, req.method, req.maxBytes);
+    ex.reused = kept !== undefined;
+    conn.send(ex, bytes);
+  };
+  // A request that must not be sent twice (POST) gets a new connection, so it never needs the retry above.
+  send(IDEMPOTENT.has(req.method) ? takeIdle(key) : undefined);
+  return {
+    response,
+    abort(e) {
+      if (settled) return;
+      conn?.abandon(ex);
+      ex.fail(e);
     },
   };
-  socket.unref();
-  socket.setTimeout(IDLE_MS);
-  for (const ev of ["timeout", "data", "end", "close", "error"]) socket.on(ev, drop);
-  const list = idle.get(key) ?? [];
-  list.push(conn);
-  idle.set(key, list);
 }
