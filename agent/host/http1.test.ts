@@ -147,6 +147,51 @@ describe("the Fetcher's HTTP/1.1 client", () => {
     expect(extra.connections()).toBe(2);
   });
 
+  it("gives each of many requests in flight its own answer, even when their bytes arrive interleaved", async () => {
+    // Every connection's bytes land in one shared read buffer: an answer dribbled over many
+    // reads while other connections read too must come out whole and on the right request.
+    const s = await rawServer((head, sock) => {
+      const path = head.split(" ")[1]!;
+      const body = `answer for ${path} `.repeat(20);
+      const bytes = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      let i = 0;
+      const next = () => (i < bytes.length ? sock.write(bytes.subarray(i, (i += 7)), () => setTimeout(next, 1)) : undefined);
+      next();
+    });
+    const paths = ["/a", "/b", "/c", "/d", "/e", "/f"];
+    const bodies = await Promise.all(paths.map((p) => f.fetch(`${s.url}${p}`, { timeoutMs: 10_000 }).then((r) => r.body.toString())));
+    expect(bodies).toEqual(paths.map((p) => `answer for ${p} `.repeat(20)));
+    expect(s.connections()).toBe(paths.length);
+    // Then they are all kept: as many requests again need no new connection.
+    await Promise.all(paths.map((p) => f.fetch(`${s.url}${p}`, { timeoutMs: 10_000 })));
+    expect(s.connections()).toBe(paths.length);
+  });
+
+  it("drops a kept connection the server writes to while it is idle", async () => {
+    const s = await rawServer((_h, sock) => {
+      sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      setTimeout(() => sock.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"), 20);
+    });
+    expect((await f.fetch(`${s.url}/1`, { timeoutMs: 2000 })).body.toString()).toBe("ok");
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await f.fetch(`${s.url}/2`, { timeoutMs: 2000 })).body.toString()).toBe("ok");
+    expect(s.connections()).toBe(2);
+  });
+
+  it("reports an answer cut off when the server closes a kept connection in the middle of it", async () => {
+    let answered = 0;
+    const s = await rawServer((_h, sock) => {
+      answered++;
+      if (answered === 1) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else sock.end("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\npart");
+    });
+    await f.fetch(`${s.url}/1`, { timeoutMs: 2000 });
+    const e = await failure(f.fetch(`${s.url}/2`, { timeoutMs: 2000 }));
+    expect(e.kind).toBe("truncated");
+    expect(e.message).toMatch(/cut short: 4 of 10 bytes/);
+    expect(s.connections()).toBe(1); // sent on the kept connection, and not sent again once bytes came
+  });
+
   it("reports a chunked body cut short, a broken chunk and an answer that is not HTTP", async () => {
     const cut = await rawServer((_h, sock) => sock.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"));
     expect((await failure(f.fetch(`${cut.url}/`, { timeoutMs: 2000 }))).kind).toBe("truncated");
