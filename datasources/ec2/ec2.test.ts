@@ -166,8 +166,18 @@ describe("Ec2: IMDSv1 fallback", () => {
 
 describe("Ec2: what it reads", () => {
   it("uses the newest API version offered, else 2009-04-04", async () => {
-    const a = await run({ versions: ["1.0", "2016-09-02", "2018-09-24", "latest"] });
+    // A current service: the newest version's listing answers, so its version list is never asked for.
+    const current = await run({ userData: "#cloud-config\n" });
+    expect(current.data.extraDs?._imds).toMatchObject({ api_version: "2021-03-23" });
+    expect(current.mock.requests.filter((r) => r.path === "/")).toHaveLength(0);
+    await mock!.close();
+    // An older one: the list is read and everything comes from the version chosen there.
+    const a = await run({ versions: ["1.0", "2016-09-02", "2018-09-24", "latest"], userData: "#cloud-config\nhostname: older\n" });
     expect(a.data.extraDs?._imds).toMatchObject({ api_version: "2018-09-24" });
+    expect(a.mock.requests.filter((r) => r.path === "/")).toHaveLength(1);
+    expect(a.data.userData?.toString()).toBe("#cloud-config\nhostname: older\n");
+    expect(((a.data.extraDs?.dynamic as JsonObject)["instance-identity"] as JsonObject).document).toMatchObject({ instanceId: INSTANCE_ID });
+    expect(a.mock.requests.filter((r) => r.path.startsWith("/2018-09-24/")).map((r) => r.path)).toEqual(expect.arrayContaining(["/2018-09-24/user-data", "/2018-09-24/dynamic/instance-identity/document"]));
     await mock!.close();
     const b = await run({ versions: ["1.0", "2009-04-04", "latest"] });
     expect(b.data.extraDs?._imds).toMatchObject({ api_version: "2009-04-04" });
@@ -188,6 +198,11 @@ describe("Ec2: what it reads", () => {
     const { data, log } = await run({ faults: [{ match: /^GET \/2021-03-23\/meta-data\/$/, kind: "body", body: "instance-id\n../\n..\n../../latest/user-data\n" }] });
     expect(Object.keys(data.metaData)).toEqual(["instance-id"]);
     expect(log).toMatch(/skipped the listing entry [^\n]*\.\.\/[^\n]*not a safe path segment/);
+  });
+
+  it("reports a refused meta-data listing by its path, after the reads sent with it have ended", async () => {
+    const err = await failure({ faults: [{ match: /^GET \/2021-03-23\/(meta-data\/|user-data)$/, kind: "status", status: 403 }] });
+    expect(err.message).toMatch(/2021-03-23\/meta-data\/ was refused \(403 Forbidden\)/);
   });
 
   it("treats a 404 on user-data as none", async () => {

@@ -344,25 +344,41 @@ export const ec2: Datasource = {
     const s = ec2Settings(ctx.config);
     const log = h.log;
     const session = await connect(h, log, s, ctx.deadline);
-    // The version list and the newest version's meta-data/ listing go out together: on a
-    // current service the crawl starts one round trip sooner; on an older one the second
-    // answer (a 404) is dropped and the chosen version's listing is asked for in the crawl.
-    // Both are waited for, so neither outlives fetch() when the other fails.
+    // A current service offers the newest API version: its meta-data/ listing, user-data
+    // and identity document are asked for at once, and a listing that answers is the
+    // proof the version is offered (as cloud-init probes a version by reading under it),
+    // so the version list costs no round trip. Only a service that answers 404 there is
+    // asked for its version list, and the chosen version read afresh.
     const newest = API_VERSIONS[0];
-    const early = session.get(`${newest}/meta-data/`, { maxBytes: MAX_LISTING_BYTES, optional: true }).catch(() => null);
-    const versions = await session.get("", { maxBytes: MAX_LISTING_BYTES, optional: true }).finally(() => early);
-    if (versions) refuseHtml(session.base, "", versions);
-    const version = chooseApiVersion(versions ? versions.body.toString("utf8") : "");
-    const firstListing = version === newest ? await early : null;
+    const userDataOf = (v: string) => session.get(`${v}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true });
+    const early = {
+      listing: session.get(`${newest}/meta-data/`, { maxBytes: MAX_LISTING_BYTES, optional: true }),
+      userData: userDataOf(newest),
+      identity: readIdentity(session, newest),
+    };
+    // Settled from here on, so neither early answer outlives fetch() or goes unhandled when another fails first.
+    const earlyRest = Promise.allSettled([early.userData, early.identity]);
+    let firstListing: FetchResponse | null;
+    try {
+      firstListing = await early.listing;
+    } catch (err) {
+      await earlyRest;
+      throw err;
+    }
+    let version: string = newest;
+    let reads: [Promise<FetchResponse | null>, Promise<JsonObject | null>] = [early.userData, early.identity];
+    if (firstListing === null) {
+      await earlyRest;
+      const versions = await session.get("", { maxBytes: MAX_LISTING_BYTES, optional: true });
+      if (versions) refuseHtml(session.base, "", versions);
+      version = chooseApiVersion(versions ? versions.body.toString("utf8") : "");
+      reads = [userDataOf(version), readIdentity(session, version)];
+    }
     log.info(`[ds:Ec2] ${session.base}: reading API version ${version}${session.usesTokens ? "" : " without session tokens (IMDSv1)"}`);
     // user-data and the identity document are read while the crawl runs. All three are
     // waited for before a failure is reported, and the crawl's failure comes first, as
     // when the three were read one after the other.
-    const [mdResult, userDataResult, identityResult] = await Promise.allSettled([
-      crawl(session, log, `${version}/meta-data/`, firstListing),
-      session.get(`${version}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true }),
-      readIdentity(session, version),
-    ]);
+    const [mdResult, userDataResult, identityResult] = await Promise.allSettled([crawl(session, log, `${version}/meta-data/`, firstListing), ...reads]);
     const md = settled(mdResult);
     const userData = settled(userDataResult);
     const identity = settled(identityResult);
