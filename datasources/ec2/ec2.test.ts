@@ -1,6 +1,8 @@
 // The Ec2 datasource against the IMDS mock (test/imds-mock) on 127.0.0.1: the
 // conformance suite, then each protocol rule and each bad answer on its own.
 import { afterEach, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { parseCmdline } from "../../agent/cmdline";
 import { defaultConfig } from "../../agent/config";
 import { DatasourceError, NeedNetworkError } from "../../agent/errors";
@@ -264,6 +266,16 @@ describe("Ec2: detection and settings", () => {
     root.cleanup();
     root = tempRoot();
     expect((await ec2.detect(root.host(), context({}, { system: { datasource_list: ["Ec2", "None"] } })))?.reason).toMatch(/datasource_list/);
+  });
+
+  it("reads the firmware facts once: detect's reading is the one fetch uses for cloud_name", async () => {
+    mock = await startImdsMock({});
+    root = tempRoot({ "/sys/class/dmi/id/product_uuid": EC2_UUID });
+    const h = root.host();
+    const ctx = context({ metadata_urls: [mock.url], timeout: 1 });
+    expect((await ec2.detect(h, ctx))?.reason).toMatch(/product_uuid/);
+    rmSync(join(root.dir, "sys/class/dmi/id/product_uuid"));
+    expect((await ec2.fetch(h, ctx)).cloudName).toBe("aws");
   });
 
   it("defers to the network stage when asked in the local stage, before any request", async () => {

@@ -61,7 +61,20 @@ export function ec2Settings(cfg: JsonObject): Ec2Settings {
   return { urls, timeoutMs: timeout * 1000, retries, imdsv1Fallback: fallback, tokenTtl };
 }
 
+// Firmware facts do not change while sprout runs: read once per target root, whether
+// detect (local stage) or fetch (cloud_name) asks first.
+const factsByRoot = new WeakMap<Host["root"], Ec2PlatformFacts>();
+
 function platformFacts(h: Host): Ec2PlatformFacts {
+  let facts = factsByRoot.get(h.root);
+  if (!facts) {
+    facts = readPlatformFacts(h);
+    factsByRoot.set(h.root, facts);
+  }
+  return facts;
+}
+
+function readPlatformFacts(h: Host): Ec2PlatformFacts {
   let hypervisorUuid: string | null = null;
   try {
     hypervisorUuid = h.root.tryReadText("/sys/hypervisor/uuid", 4096)?.trim() || null;
