@@ -4,6 +4,8 @@ import type { Http1Call, Http1Request, Http1Response } from "./http1";
 import type { Clock, FetchOptions, FetchResponse, Fetcher, TargetRoot } from "./types";
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** http1.ts once loaded: a boot's ~45 requests to a metadata service need not each wait on import(). */
+let http1: typeof import("./http1") | undefined;
 /** Where Debian/Ubuntu and RHEL-likes keep the system's CA bundle. */
 const SYSTEM_CA_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
 /** OpenSSL's answers when the server's certificate chain is not trusted or does not fit. */
@@ -47,7 +49,7 @@ export class BoundedFetcher implements Fetcher {
         });
       }
       try {
-        const res = await this.once(url, opts, opts.maxRedirects ?? 5);
+        const res = await this.once(url, opts, opts.maxRedirects ?? 5, parsed);
         if (isAnswer(res.status) || attempt === retries) return res;
         lastError = new FetchError("io", url, `server answered ${res.status}`);
       } catch (err) {
@@ -100,14 +102,13 @@ export class BoundedFetcher implements Fetcher {
     return this.cas;
   }
 
-  private async once(url: string, opts: FetchOptions, redirectsLeft: number): Promise<FetchResponse> {
-    const u = new URL(url);
+  private async once(url: string, opts: FetchOptions, redirectsLeft: number, u = new URL(url)): Promise<FetchResponse> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     const remaining = opts.deadline === undefined ? Infinity : opts.deadline - this.clock.monoMs();
     const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
     const req = { method: opts.method ?? "GET", headers: opts.headers ?? {}, body: opts.body === undefined ? undefined : Buffer.from(opts.body), maxBytes };
     // Plain http (the metadata services, most seeds) goes through sprout's own small client; see http1.ts.
-    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req, await this.trustedCas()) : (await import("./http1")).http1Request(u, req);
+    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req, await this.trustedCas()) : (http1 ??= await import("./http1")).http1Request(u, req);
     const timer = setTimeout(() => {
       const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
       call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
