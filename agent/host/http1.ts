@@ -44,6 +44,7 @@ const SINGLE = new Set(["age", "authorization", "content-length", "content-type"
 const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+const EMPTY = Buffer.alloc(0);
 
 function serialize(url: URL, req: Http1Request): Buffer {
   // Names are case-insensitive: a caller's Host, User-Agent or Authorization replaces sprout's, as with node:http.
@@ -75,7 +76,7 @@ class AnswerParser {
   status = 0;
   headers: Record<string, string> = {};
   keepAlive = true;
-  private head: Buffer = Buffer.alloc(0);
+  private head: Buffer = EMPTY;
   private framing: Framing | null = null;
   private chunks: Buffer[] = [];
   private total = 0;
@@ -94,7 +95,8 @@ class AnswerParser {
   ) {}
 
   get body(): Buffer {
-    return Buffer.concat(this.chunks, this.total);
+    // Each chunk is the parser's own (every read is copied out of the shared buffer), so one chunk needs no copy.
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.total);
   }
 
   /** Returns true once the whole answer has been read. Throws FetchError on a broken or oversized answer. */
@@ -129,11 +131,11 @@ class AnswerParser {
     const at = this.head.indexOf("\r\n\r\n", Math.max(0, before - 3));
     if (at < 0) {
       if (this.head.length > MAX_HEAD_BYTES) throw new FetchError("io", this.url, `the answer's header is larger than ${MAX_HEAD_BYTES} bytes`);
-      return Buffer.alloc(0);
+      return EMPTY;
     }
     const text = this.head.subarray(0, at).toString("latin1");
     const rest = this.head.subarray(at + 4);
-    this.head = Buffer.alloc(0);
+    this.head = EMPTY;
     this.parseHead(text);
     return rest;
   }
@@ -183,7 +185,7 @@ class AnswerParser {
     const f = this.framing!;
     if (f.kind === "close") {
       this.keep(buf);
-      return Buffer.alloc(0);
+      return EMPTY;
     }
     if (f.kind === "length") {
       const take = Math.min(f.left, buf.length);
