@@ -186,6 +186,13 @@ describe("Ec2: what it reads", () => {
     expect(b.mock.requests.filter((r) => r.path.startsWith("/2009-04-04/meta-data/")).length).toBeGreaterThan(10);
   });
 
+  it("reads the version list when the newest version's listing fails, as some EC2 copies answer a version they do not know", async () => {
+    const { data, mock } = await run({ versions: ["1.0", "2018-09-24", "latest"], faults: [{ match: /^GET \/2021-03-23\//, kind: "status", status: 500 }] }, { retries: 0 });
+    expect(data.extraDs?._imds).toMatchObject({ api_version: "2018-09-24" });
+    expect(data.instanceId).toBe(INSTANCE_ID);
+    expect(mock.requests.filter((r) => r.path === "/")).toHaveLength(1);
+  });
+
   it("keeps user-data as bytes: gzip and non-UTF-8 unchanged", async () => {
     const gz = largeGzipUserData();
     expect(gz.length).toBeGreaterThan(14 * 1024);

@@ -360,8 +360,10 @@ export const ec2: Datasource = {
     // A current service offers the newest API version: its meta-data/ listing, user-data
     // and identity document are asked for at once, and a listing that answers is the
     // proof the version is offered (as cloud-init probes a version by reading under it),
-    // so the version list costs no round trip. Only a service that answers 404 there is
-    // asked for its version list, and the chosen version read afresh.
+    // so the version list costs no round trip. A service that answers anything else there
+    // (a 404, or an error some EC2 copies give for a version they do not know) is asked
+    // for its version list, and the chosen version is read afresh; a listing that fails
+    // for another reason fails again in the crawl, which reports it by its path.
     const newest = API_VERSIONS[0];
     const userDataOf = (v: string) => session.get(`${v}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true });
     const early = {
@@ -371,13 +373,7 @@ export const ec2: Datasource = {
     };
     // Settled from here on, so neither early answer outlives fetch() or goes unhandled when another fails first.
     const earlyRest = Promise.allSettled([early.userData, early.identity]);
-    let firstListing: FetchResponse | null;
-    try {
-      firstListing = await early.listing;
-    } catch (err) {
-      await earlyRest;
-      throw err;
-    }
+    const firstListing = await early.listing.catch(() => null);
     let version: string = newest;
     let reads: [Promise<FetchResponse | null>, Promise<JsonObject | null>] = [early.userData, early.identity];
     if (firstListing === null) {
