@@ -444,7 +444,7 @@ export function http1Request(url: URL, req: Http1Request): Http1Call {
       ex.fail(new FetchError("connect", href, `cannot connect: ${(e as Error).message}`, { cause: e }));
       return;
     }
-    ex.parser = new AnswerParser(href, req.method, req.maxBytes);
+    // A resend follows a kept connection that closed before any byte came: the parser is still untouched.
     ex.reused = kept !== undefined;
     conn.send(ex, bytes);
   };
