@@ -89,6 +89,21 @@ describe("ssh", () => {
     expect(res.errors![0]).toMatch(/default user debian does not exist/);
   });
 
+  // cloud-init 22.4.2 and later (cc_ssh apply_credentials): with no default user in
+  // users:, the keys go to root only, behind the disable_root message naming "NONE";
+  // users: [] is the documented way to have no default user, so no error.
+  for (const users of [[], [{ name: "newsuper" }]]) {
+    it(`users: ${JSON.stringify(users)} (no default user): root gets the keys with the "NONE" message, no error`, async () => {
+      root = tempRoot({ ...ETC_FILES });
+      const res = await ssh.run({ users, ssh_genkeytypes: [], ssh_deletekeys: false }, moduleContext(root, { instance: INSTANCE }));
+      expect(res.errors).toEqual([]);
+      expect(res.detail).toMatch(/no default user/);
+      expect(root.host().root.readText("/root/.ssh/authorized_keys")).toBe(
+        `no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo 'Please login as the user \\"NONE\\" rather than the user \\"root\\".';echo;sleep 10;exit 142" ssh-ed25519 AAAAinstance meta@data\n`,
+      );
+    });
+  }
+
   describe.skipIf(!haveTools)("module-docs example", () => {
     for (const ex of docExamples("cc_ssh")) {
       it(ex.file.split("/").pop()!, async () => {

@@ -7,15 +7,14 @@
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
-import { addAuthorizedKeys, defaultUserName, readPasswd } from "../users_groups";
+import { addAuthorizedKeys, defaultUserName, DISABLE_USER_OPTS, readPasswd, usersFromConfig } from "../users_groups";
 
 const SSH_DIR = "/etc/ssh";
 const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
 const KEYGEN_TIMEOUT_MS = 120_000;
 
 /** cloud-init's message for root logins when disable_root is on; $USER and $DISABLE_USER are filled in. */
-export const DISABLE_ROOT_OPTS =
-  'no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo \'Please login as the user \\"$USER\\" rather than the user \\"$DISABLE_USER\\".\';echo;sleep 10;exit 142"';
+export const DISABLE_ROOT_OPTS = DISABLE_USER_OPTS;
 
 export const SSH_SCHEMA = {
   ssh_authorized_keys: {
@@ -187,13 +186,16 @@ export const ssh: Module = {
     const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
     const instanceKeys = cfg.allow_public_ssh_keys === false ? [] : Array.isArray(v1.public_ssh_keys) ? v1.public_ssh_keys.map(String) : [];
     const keys = [...new Set([...instanceKeys, ...(Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys.map(String) : [])])];
-    const user = defaultUserName(cfg, ctx.host);
-    const userExists = readPasswd(ctx.host).some((p) => p.name === user);
+    // users: without "default" (`users: []` among them) asks for no default user: as in
+    // cloud-init, the keys then go to root alone, whose message names the user "NONE".
+    const user = usersFromConfig(cfg, ctx.host).users.some((u) => u.isDefault) ? defaultUserName(cfg, ctx.host) : null;
+    const userExists = user !== null && readPasswd(ctx.host).some((p) => p.name === user);
     if (keys.length && !ctx.host.root.exists("/etc/passwd")) {
       // A target with no user database (a bare --root): nobody to give the keys to.
       done.push("no /etc/passwd in the target: authorized keys not written");
     } else if (keys.length) {
-      if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (is users: without "default"?)`);
+      if (user === null) done.push('no default user (users: without "default"): the keys go to root only');
+      else if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (did creating it fail? see the users_groups module's errors)`);
       else {
         try {
           done.push(addAuthorizedKeys(ctx.host, user, keys));
@@ -202,7 +204,7 @@ export const ssh: Module = {
         }
       }
       if (user !== "root") {
-        const opts = cfg.disable_root === false ? undefined : (typeof cfg.disable_root_opts === "string" ? cfg.disable_root_opts : DISABLE_ROOT_OPTS).replace(/\$USER/g, user).replace(/\$DISABLE_USER/g, "root");
+        const opts = cfg.disable_root === false ? undefined : (typeof cfg.disable_root_opts === "string" ? cfg.disable_root_opts : DISABLE_ROOT_OPTS).replace(/\$USER/g, user ?? "NONE").replace(/\$DISABLE_USER/g, "root");
         try {
           done.push(`${addAuthorizedKeys(ctx.host, "root", keys, opts)}${opts ? " (disable_root)" : ""}`);
         } catch (e) {

@@ -4,7 +4,7 @@
 // the differences that are on purpose.
 import { gzipSync } from "node:zlib";
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Seed } from "./machine";
 
 export interface CompatCase extends Omit<Seed, "userData"> {
@@ -15,7 +15,8 @@ export interface CompatCase extends Omit<Seed, "userData"> {
   serve?: Record<string, string>;
 }
 
-const CORPUS = "/work/shared/corpus/cloud-init/module-docs";
+// shared/ sits beside the repository (as test/helpers/module-context.ts finds it).
+const CORPUS = resolve(__dirname, "../../../shared/corpus/cloud-init/module-docs");
 const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHhDq4vJ1oWd4Vdo0ZqgQ0CUq1nI0m2bRk2Jm4QrSx7 alice@laptop";
 const KEY_B = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDZcompatkeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB bob@desk";
 const META_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMetaDataKeyFromTheCloudXXXXXXXXXXXXXXXXXXXXX cloud-key";
@@ -162,11 +163,16 @@ write_files:
 runcmd:
   - echo one >> /var/tmp/order
   - [sh, -c, "echo two >> /var/tmp/order"]
-  - false
+  - "false"
   - echo three | tr a-z A-Z >> /var/tmp/order
   - 'echo "$HOME $PATH" > /var/tmp/env'
   - [touch, "/var/tmp/with space"]
 `,
+  },
+  {
+    name: "runcmd: an unquoted false (a YAML boolean, not a command)",
+    metaData: meta("iid-runcmd-bool"),
+    userData: "#cloud-config\nruncmd:\n  - echo before >> /var/tmp/order\n  - false\n  - echo after >> /var/tmp/order\n",
   },
   {
     name: "bootcmd before runcmd, cloud-init-per",

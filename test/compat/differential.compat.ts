@@ -31,7 +31,7 @@ async function bootBoth(c: CompatCase): Promise<[BootRecord, BootRecord]> {
     }
     if (typeof userData === "function") userData = userData(server!.url);
     const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files };
-    return [bootWith("cloud-init", seed), bootWith("sprout", seed)];
+    return [await bootWith("cloud-init", seed), await bootWith("sprout", seed)];
   } finally {
     server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,7 @@ const OWN_PATHS = [
 ];
 
 /** Paths compared by a structured rule below, not byte for byte. */
-const STRUCTURED = [/^\/etc\/hostname$/, /^\/etc\/hosts$/, /^\/etc\/timezone$/, /^\/etc\/localtime$/, /^\/etc\/sudoers\.d\/[^/]+$/, /\/\.ssh\/authorized_keys$/, /^\/etc\/ssh\/ssh_host_/, /^\/etc\/ssh\/sshd_config(\.d\/.*)?$/];
+const STRUCTURED = [/^\/etc\/hostname$/, /^\/etc\/hosts$/, /^\/etc\/timezone$/, /^\/etc\/localtime$/, /^\/etc\/sudoers\.d\/[^/]+$/, /\/\.ssh\/authorized_keys$/, /^\/etc\/ssh\/ssh_host_/, /^\/etc\/ssh\/sshd_config(\.d(\/.*)?)?$/];
 
 export function decode(e: RawEntry): string | null {
   if (e.b64 === undefined) return null;
@@ -131,20 +131,24 @@ export function sudoRules(files: string[]): string[] {
   return rules.sort();
 }
 
-/** authorized_keys lines in order, blank and comment lines dropped. */
+/**
+ * authorized_keys lines, blank and comment lines dropped, sorted: sshd tries every
+ * line, so their order does not change who may log in.
+ */
 export function keyLines(text: string): string {
   return text
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"))
+    .sort()
     .join("\n");
 }
 
-/** /etc/hosts as the lines that map names (comments dropped, whitespace collapsed). */
+/** /etc/hosts as the lines that map names (comments dropped, whitespace collapsed, a name repeated on a line once). */
 export function hostsLines(text: string): string {
   return text
     .split("\n")
-    .map((l) => l.replace(/#.*/, "").trim().replace(/\s+/g, " "))
+    .map((l) => [...new Set(l.replace(/#.*/, "").trim().split(/\s+/))].join(" "))
     .filter(Boolean)
     .join("\n");
 }

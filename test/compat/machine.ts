@@ -5,7 +5,7 @@
 // sudoers files with visudo, and test/compat/collect.mjs lists what the boot changed.
 // Only the upper layers are written; /dev holds only the harmless character devices
 // (no disks: a cloud-config's `mkfs /dev/vdb` must never reach the test machine's).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUNDLE } from "../helpers/cli";
@@ -50,9 +50,11 @@ const CLOUD_INIT_BOOT = "cloud-init init --local; cloud-init init; cloud-init mo
 const SPROUT_BOOT = "node /usr/lib/sprout/sprout.js boot";
 const COLLECT = join(__dirname, "collect.mjs");
 const SSHD_CONFIG = readFileSync(join(__dirname, "fixtures/sshd_config"), "utf8");
+// What debootstrap writes on a machine without a hosts file of its own (the chroot has none).
+const ETC_HOSTS = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n";
 
 const INNER = `set -u
-lower=$1 upper=$2 work=$3 merged=$4 out=$5 boot=$6 status=$7 collect=$8
+lower=$1 upper=$2 work=$3 merged=$4 out=$5 boot=$6 status=$7 collect=$8 node=$9
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$merged" || exit 90
 mount -t proc proc "$merged/proc"
 mount --bind "$out/cmdline" "$merged/proc/cmdline"
@@ -68,7 +70,7 @@ hostname > "$out/hostname"
 umount "$merged/proc/cmdline" "$merged/proc"
 for n in null zero full random urandom tty; do umount "$merged/dev/$n"; done
 umount "$merged/dev" "$merged/run"
-node "$collect" "$merged" "$upper" "$lower" > "$out/snapshot.json"
+"$node" "$collect" "$merged" "$upper" "$lower" > "$out/snapshot.json"
 `;
 
 function lay(upper: string, path: string, content: string | Uint8Array, mode = 0o644): void {
@@ -78,8 +80,32 @@ function lay(upper: string, path: string, content: string | Uint8Array, mode = 0
   chmodSync(p, mode);
 }
 
+/** Runs argv to its end (killed at timeoutMs); async so the test runner's own messages get through. */
+function runToEnd(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stderr: string; error?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ status: null, stderr, error: e.message });
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
+}
+
+/**
+ * The environment both agents start with, as a systemd unit has it: no variables of
+ * the test runner (its PATH would reach the machine's scripts).
+ */
+const BOOT_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
+
 /** One boot of `agent` on `seed` in a fresh overlay; everything it leaves is removed. */
-export function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): BootRecord {
+export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): Promise<BootRecord> {
   const lowers = `${ensureCloudInitLayer()}:${ensureChroot()}`;
   const dir = mkdtempSync("/var/tmp/sprout-compat-");
   try {
@@ -88,8 +114,9 @@ export function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): BootRec
     for (const d of ["upper", "work", "merged", "out"]) mkdirSync(join(dir, d));
     writeFileSync(join(out, "cmdline"), "root=/dev/vda1 ro console=ttyS0\n");
     // What both machines have before the boot: an ssh server's config (the chroot has
-    // only the client) and the seed in cloud-init's NoCloud seed folder.
+    // only the client), an /etc/hosts, and the seed in cloud-init's NoCloud seed folder.
     lay(upper, "/etc/ssh/sshd_config", SSHD_CONFIG);
+    lay(upper, "/etc/hosts", ETC_HOSTS);
     lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
     if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
     if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
@@ -106,15 +133,15 @@ export function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): BootRec
     }
     const boot = agent === "cloud-init" ? CLOUD_INIT_BOOT : SPROUT_BOOT;
     const status = agent === "cloud-init" ? "cloud-init status --long" : "node /usr/lib/sprout/sprout.js status";
-    const r = spawnSync(
-      "unshare",
-      ["--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT],
-      { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
+    const r = await runToEnd(
+      ["unshare", "--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath],
+      BOOT_ENV,
+      timeoutMs,
     );
     const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
     const code = (f: string) => (read(f).trim() === "" ? null : Number(read(f).trim()));
     if (r.status !== 0 || !read("snapshot.json")) {
-      throw new Error(`compat harness: the ${agent} machine did not run (exit ${r.status}${r.error ? `, ${r.error.message}` : ""}): ${r.stderr}\n${read("boot.out")}`);
+      throw new Error(`compat harness: the ${agent} machine did not run (exit ${r.status}${r.error ? `, ${r.error}` : ""}): ${r.stderr}\n${read("boot.out")}`);
     }
     return {
       agent,
