@@ -96,4 +96,19 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A NoCloud seed with meta-data and no user-data file: cloud-init requires both files and falls back to DataSourceNone (no hostname, no instance keys); sprout uses the meta-data alone.",
   },
+  {
+    cases: /runcmd: strings, lists, pipes, a failing entry/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason:
+      "A runcmd entry that fails (`false`) with later ones that succeed: cloud-init runs runcmd as one script whose exit status is its last command's, so the failure goes unseen; sprout records each entry's exit status and reports every failure (the boot is degraded). The later entries run in both.",
+  },
+  {
+    cases: /runcmd: an unquoted false/,
+    key: /^file:\/var\/tmp\/order$/,
+    cloudInit: ABSENT,
+    reason:
+      "A runcmd entry that is not a command (unquoted `false` is a YAML boolean): cloud-init cannot turn it into shell and drops the whole runcmd; sprout reports that entry and runs the others, as it does for an entry that fails. Both report the error.",
+  },
 ];
