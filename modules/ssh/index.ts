@@ -27,10 +27,10 @@ export const SSH_SCHEMA = {
   disable_root: { type: "boolean", description: "Let root log in with the keys only to be told which user to log in as.", default: true, examples: [false] },
   disable_root_opts: { type: "string", description: "The authorized_keys options put before root's keys when disable_root is on; $USER is the default user, $DISABLE_USER root.", default: DISABLE_ROOT_OPTS, examples: ["no-port-forwarding,no-agent-forwarding,no-X11-forwarding"] },
   ssh_deletekeys: { type: "boolean", description: "Delete the image's host keys on the first boot of an instance, so no two instances share them.", default: true, examples: [false] },
-  ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing.", default: [...KEY_TYPES], examples: [["ed25519"]] },
+  ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing (not used when ssh_keys gives host keys).", default: [...KEY_TYPES], examples: [["ed25519"]] },
   ssh_keys: {
     type: "object",
-    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519.",
+    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519. When given, no other host keys are generated (as in cloud-init).",
     additionalProperties: { type: "string" },
     examples: [{ ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n", ed25519_public: "ssh-ed25519 AAAA... host" }],
   },
@@ -72,6 +72,10 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     root.writeAtomic(path, value.endsWith("\n") ? value : `${value}\n`, { mode: m[2] === "private" ? 0o600 : 0o644 });
     done.push(path);
   }
+  // Keys given in ssh_keys replace generation, as cloud-init documents ("If no host keys
+  // are specified using ssh_keys, then keys will be generated"; cc_ssh 22.4.2 and later):
+  // a type that is not given is not made. (An empty ssh_keys: {} still generates.)
+  if (Object.keys(given).length > 0) return;
   // Host keys are for sshd: a target without it (a bare tree, a minimal image) gets
   // none unless ssh_genkeytypes asks for them; key generation is a boot's slowest step.
   if (cfg.ssh_genkeytypes === undefined && !root.exists("/etc/ssh/sshd_config") && !root.exists("/usr/sbin/sshd")) return;

@@ -170,6 +170,40 @@ runcmd:
 `,
   },
   {
+    name: "runcmd: a multi-line block script and environment",
+    metaData: meta("iid-runcmd-block"),
+    userData: `#cloud-config
+runcmd:
+  - |
+    set -e
+    mkdir -p /opt/site
+    cat > /opt/site/index.html <<'HTML'
+    <h1>hello from $(hostname)</h1>
+    HTML
+    for i in 1 2 3; do echo "line $i"; done > /opt/site/lines
+  - [sh, -c, 'umask; id -un; pwd; echo "HOME=$HOME"' ]
+  - sh -c 'umask; id -un; pwd' > /var/tmp/context
+`,
+  },
+  {
+    name: "typical first lines of a cloud seed: package_update false, growpart off, resize_rootfs false",
+    metaData: meta("iid-typical"),
+    userData: `#cloud-config
+package_update: false
+package_upgrade: false
+growpart:
+  mode: "off"
+resize_rootfs: false
+hostname: app01
+fqdn: app01.prod.example.net
+manage_etc_hosts: true
+users:
+  - default
+ssh_pwauth: false
+disable_root: true
+`,
+  },
+  {
     name: "runcmd: an unquoted false (a YAML boolean, not a command)",
     metaData: meta("iid-runcmd-bool"),
     userData: "#cloud-config\nruncmd:\n  - echo before >> /var/tmp/order\n  - false\n  - echo after >> /var/tmp/order\n",
