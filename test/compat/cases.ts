@@ -298,6 +298,32 @@ write_files:
     userData: "#cloud-config\nuser:\n  name: admin\n  shell: /bin/sh\n",
   },
   {
+    name: "assorted: a group Debian lacks (wheel), a key with options, owner without group, uppercase hostname",
+    metaData: meta("iid-assorted"),
+    userData: `#cloud-config
+hostname: Web01
+timezone: UTC
+users:
+  - default
+  - name: deploy
+    groups: wheel, docker
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    ssh_authorized_keys:
+      - 'from="10.0.0.0/8",no-agent-forwarding ${KEY_A}'
+write_files:
+  - path: /root/.config/app/settings.ini
+    owner: root
+    content: |
+      [main]
+      debug = false
+`,
+  },
+  {
+    name: "ssh_authorized_keys as one string instead of a list",
+    metaData: meta("iid-keys-string"),
+    userData: `#cloud-config\nssh_authorized_keys: ${KEY_A}\nusers:\n  - default\n  - name: solo\n    ssh_authorized_keys: ${KEY_B}\n`,
+  },
+  {
     name: "a locked user with a password hash",
     metaData: meta("iid-locked"),
     userData: `#cloud-config\nusers:\n  - name: locked\n    lock_passwd: true\n    passwd: ${HASH}\n`,
