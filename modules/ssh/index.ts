@@ -190,6 +190,12 @@ export const ssh: Module = {
     const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
     const instanceKeys = cfg.allow_public_ssh_keys === false ? [] : Array.isArray(v1.public_ssh_keys) ? v1.public_ssh_keys.map(String) : [];
     const keys = [...new Set([...instanceKeys, ...(Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys.map(String) : [])])];
+    // cloud-init ignores a key written as a plain string here (it extends its key list
+    // with the string's characters); newer cloud-init's boot-time schema check reports it.
+    // Not applied, as there, but said plainly.
+    if (cfg.ssh_authorized_keys !== undefined && cfg.ssh_authorized_keys !== null && !Array.isArray(cfg.ssh_authorized_keys)) {
+      errors.push(`ssh_authorized_keys must be a list of keys, not a ${typeof cfg.ssh_authorized_keys}; nothing from it was added: write each key as a list item ("- ssh-ed25519 AAAA... you@host")`);
+    }
     // users: without "default" (`users: []` among them) asks for no default user: as in
     // cloud-init, the keys then go to root alone, whose message names the user "NONE".
     const user = usersFromConfig(cfg, ctx.host).users.some((u) => u.isDefault) ? defaultUserName(cfg, ctx.host) : null;
