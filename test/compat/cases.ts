@@ -324,6 +324,56 @@ write_files:
     userData: `#cloud-config\nssh_authorized_keys: ${KEY_A}\nusers:\n  - default\n  - name: solo\n    ssh_authorized_keys: ${KEY_B}\n`,
   },
   {
+    name: "yaml: anchors, aliases and merge keys (<<)",
+    metaData: meta("iid-anchors"),
+    userData: `#cloud-config
+x-admin: &admin
+  shell: /bin/bash
+  groups: [sudo]
+  sudo: ALL=(ALL) NOPASSWD:ALL
+users:
+  - default
+  - <<: *admin
+    name: ann
+  - <<: *admin
+    name: ben
+    shell: /bin/sh
+write_files:
+  - &conf
+    path: /etc/anchors/a.conf
+    content: shared
+  - <<: *conf
+    path: /etc/anchors/b.conf
+`,
+  },
+  {
+    name: "older spellings: hyphenated keys, permissions '644' without a leading zero",
+    metaData: metaWithKey("iid-hyphens"),
+    userData: `#cloud-config
+users:
+  - default
+  - name: legacy
+    lock-passwd: false
+    ssh-authorized-keys:
+      - ${KEY_B}
+write_files:
+  - path: /etc/legacy.conf
+    content: legacy
+    permissions: '644'
+`,
+  },
+  {
+    name: "jinja: an undefined variable",
+    metaData: meta("iid-jinja-undef"),
+    userData: `## template: jinja
+#cloud-config
+write_files:
+  - path: /etc/jinja-undef.out
+    content: "region={{ v1.region }} missing={{ ds.meta_data.no_such_key }}"
+`,
+  },
+  { name: "manage_etc_hosts template", metaData: meta("iid-hosts-tpl"), userData: "#cloud-config\nfqdn: tpl.example.com\nmanage_etc_hosts: template\n" },
+  {
     name: "a locked user with a password hash",
     metaData: meta("iid-locked"),
     userData: `#cloud-config\nusers:\n  - name: locked\n    lock_passwd: true\n    passwd: ${HASH}\n`,
