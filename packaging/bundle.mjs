@@ -2,9 +2,9 @@
 // no node_modules. Dynamic imports stay lazy inside the bundle, so a command
 // initialises only the code it uses.
 import { build } from "esbuild";
-import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import { precompiledSchemaValidator } from "./schema-validator-plugin.mjs";
+import { embedProgram } from "./embed-program.mjs";
 
 // yaml requires the `process` and `buffer` built-ins for process.emitWarning, process.env
 // and Buffer. A Node without a start-up snapshot (Debian's 18) makes a built-in's public
@@ -31,7 +31,8 @@ const result = await build({
   platform: "node",
   target: "node18",
   format: "cjs",
-  minify: true,
+  // SPROUT_BUNDLE_READABLE=1 keeps names and layout, for reading a CPU profile of a boot.
+  minify: process.env.SPROUT_BUNDLE_READABLE !== "1",
   keepNames: false,
   legalComments: "none",
   define: { __SPROUT_VERSION__: JSON.stringify(pkg.version) },
@@ -42,19 +43,13 @@ const result = await build({
 // vm.Script cannot run import(), and require() is just as lazy for a built-in.
 const program = result.outputFiles[0].text.replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))');
 if (/\bimport\(/.test(program.replace(/"[^"\n]*"|'[^'\n]*'|`[^`]*`/g, ""))) throw new Error("the bundle still has a dynamic import(), which vm.Script cannot run");
-const sourceHash = createHash("sha256").update(program).digest("hex").slice(0, 16);
 // The program rides in a comment at the end of the loader (see the loader's comment).
-const wrapped = `(function (exports, require, module, __filename, __dirname) {${program}\n})`;
-if (wrapped.includes("\x7f")) throw new Error("the bundle contains a DEL character, which the loader uses to escape */ in its comment");
-if (/SPROUT-PROGRAM/.test(wrapped)) throw new Error("the bundle contains the loader's marker SPROUT-PROGRAM");
-const hasCommentClose = wrapped.includes("*/");
-const loader = readFileSync(new URL("./code-cache-loader.js", import.meta.url), "utf8")
-  .replace("__SPROUT_SOURCE_HASH__", () => JSON.stringify(sourceHash))
-  .replace("__SPROUT_HAS_COMMENT_CLOSE__", () => String(hasCommentClose));
-const embedded = `/*SPROUT-PROGRAM\n${wrapped.replaceAll("*/", "*\x7f/")}\nSPROUT-PROGRAM-END*/\n`;
+const embedded = embedProgram(program);
+// Each "*/" makes the loader unescape the whole program at every start (about 2 ms): say so.
+if (embedded.hasCommentClose) console.warn('bundle: the program contains "*/"; the loader will unescape it at every start. Rewrite it (a regex ending in "*/" can use "{0,}/").');
 // A fresh checkout has no dist/.
 mkdirSync(new URL("../dist/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../dist/sprout.js", import.meta.url), "#!/usr/bin/env node\n" + loader + embedded);
+writeFileSync(new URL("../dist/sprout.js", import.meta.url), embedded.text);
 chmodSync(new URL("../dist/sprout.js", import.meta.url), 0o755);
 // The repository is "type": "module"; the bundle is CommonJS (no ESM loader cost).
 writeFileSync(new URL("../dist/package.json", import.meta.url), '{ "type": "commonjs" }\n');

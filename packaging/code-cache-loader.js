@@ -36,7 +36,11 @@ function programText(ownSource) {
     text = fs.readFileSync(__filename, "latin1");
     at = text.indexOf(start);
   }
-  const program = text.slice(at + start.length, text.indexOf(end, at));
+  // The build knows the program's length: slicing by it spares a scan of 500 KB for the end marker.
+  const from = at + start.length;
+  const length = __SPROUT_PROGRAM_LENGTH__;
+  const to = text.startsWith(end, from + length) ? from + length : text.indexOf(end, at);
+  const program = text.slice(from, to);
   return __SPROUT_HAS_COMMENT_CLOSE__ ? program.replace(/\*\x7f\//g, "*/") : program;
 }
 const dirSetting = process.env.SPROUT_CODE_CACHE_DIR || "/var/cache/sprout";

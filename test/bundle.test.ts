@@ -70,6 +70,28 @@ describe("dist/sprout.js", () => {
     expect(sprout(["--version"], { env }).stdout).toMatch(/^sprout /);
   });
 
+  it("runs a program that contains */ (escaped in the loader's comment), from source and from its cache", async () => {
+    // @ts-expect-error: a plain .mjs build helper with no type declarations
+    const { embedProgram } = await import("../packaging/embed-program.mjs");
+    const program = 'const re = /a*/; const s = "/* x */"; process.stdout.write(JSON.stringify([re.test("aa"), s, __filename.endsWith("p.js")]));';
+    const built = embedProgram(program);
+    expect(built.hasCommentClose).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "sprout-embed-"));
+    writeFileSync(join(dir, "p.js"), built.text);
+    writeFileSync(join(dir, "package.json"), '{ "type": "commonjs" }\n');
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    const run = () => spawnSync(process.execPath, [join(dir, "p.js")], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: cache } });
+    const expected = JSON.stringify([true, "/* x */", true]);
+    expect(run().stdout).toBe(expected);
+    expect(readdirSync(cache)).toHaveLength(1);
+    expect(run().stdout).toBe(expected);
+  });
+
+  it("the shipped bundle has no */ to unescape at start-up", () => {
+    expect(readFileSync(BUNDLE, "latin1")).not.toContain("\x7f");
+  });
+
   it("writes nothing with SPROUT_CODE_CACHE_DIR=off", () => {
     expect(sprout(["--version"], { env: { SPROUT_CODE_CACHE_DIR: "off" } }).code).toBe(0);
   });

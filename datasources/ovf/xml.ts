@@ -41,7 +41,9 @@ export class XmlDtdError extends XmlSyntaxError {}
 // XML 1.0 (fifth edition) name characters, basic multilingual plane.
 const NAME_START = ":A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD";
 const NAME = new RegExp(`[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*`, "y");
-const SPACE = /[ \t\r\n]*/y;
+// {0,} rather than *: a "*" before the closing "/" would put "*/" in the bundle, which the
+// loader then has to unescape at every start (packaging/code-cache-loader.js).
+const SPACE = /[ \t\r\n]{0,}/y;
 /** version, then optionally encoding and standalone, in that order (XML 1.0, production 23). */
 const XML_DECL = /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][-\w.]*"|'[A-Za-z][-\w.]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/y;
 /** An "&" in text that is not a predefined entity or a character reference: there is no DTD to define others. */
