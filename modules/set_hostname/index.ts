@@ -33,6 +33,10 @@ export const HOSTNAME_SCHEMA = {
 
 const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
+function validHostname(name: string): boolean {
+  return name.replace(/\.$/, "").split(".").every((label) => LABEL.test(label));
+}
+
 export interface HostnameChoice {
   short: string;
   fqdn: string;
@@ -61,11 +65,18 @@ export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: s
   }
   if (!fqdn && !short) return null;
   if (!fqdn && short!.includes(".")) fqdn = short!;
+  // A short `hostname` alone: the FQDN is the cloud's (meta-data local-hostname), as
+  // cloud-init documents it ("the FQDN of the cloud will be used") and does
+  // (util.get_hostname_fqdn, 22.4.2 and later): it shows in /etc/hosts and, with
+  // prefer_fqdn_over_hostname, in /etc/hostname.
+  // A meta-data name that is no valid host name is not used for it: the user's own name still applies.
+  const cloudName = v1.local_hostname;
+  if (!fqdn && source === "cloud-config hostname" && typeof cloudName === "string" && validHostname(cloudName)) fqdn = cloudName;
   if (fqdn && (!short || short.includes("."))) short = fqdn.split(".")[0]!;
   fqdn ??= short!;
-  for (const label of fqdn.replace(/\.$/, "").split(".")) {
-    if (!LABEL.test(label)) {
-      throw new ModuleError(moduleId, `hostname ${JSON.stringify(fqdn)} (from ${source}) is not a valid host name`, {
+  for (const name of new Set([short!, fqdn])) {
+    if (!validHostname(name)) {
+      throw new ModuleError(moduleId, `hostname ${JSON.stringify(name)} (from ${source}) is not a valid host name`, {
         hint: "use letters, digits and '-' in labels of 1 to 63 characters separated by dots",
       });
     }

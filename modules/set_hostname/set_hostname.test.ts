@@ -46,6 +46,22 @@ describe("set_hostname", () => {
     expect(read(r, "/etc/hostname")).toBe("keep\n");
   });
 
+  // cloud-init (util.get_hostname_fqdn, 22.4.2 and later; cc_set_hostname docs: "a
+  // hostname can be specified using the hostname key, and the FQDN of the cloud will
+  // be used"): a short hostname alone takes its FQDN from meta-data local-hostname.
+  it("a short hostname alone takes the cloud's FQDN from meta-data (cloud-init's get_hostname_fqdn)", async () => {
+    const r = root({ "/etc/hosts": "127.0.0.1 localhost\n" });
+    await setHostname.run({ hostname: "web02" }, moduleContext(r, { v1: { local_hostname: "ip-10-0-0-7.ec2.internal" } }));
+    expect(read(r, "/etc/hostname")).toBe("web02\n");
+    expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n127.0.1.1 ip-10-0-0-7.ec2.internal web02\n");
+    await setHostname.run({ hostname: "web03", prefer_fqdn_over_hostname: true }, moduleContext(r, { v1: { local_hostname: "md-name.example.org" } }));
+    expect(read(r, "/etc/hostname")).toBe("md-name.example.org\n");
+    // A meta-data name that is not a valid host name is not used; the user's name is.
+    await setHostname.run({ hostname: "web04" }, moduleContext(r, { v1: { local_hostname: "bad_name" } }));
+    expect(read(r, "/etc/hostname")).toBe("web04\n");
+    expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n127.0.1.1 web04\n");
+  });
+
   it("does not create /etc/hostname when create_hostname_file is false", async () => {
     const r = root();
     await setHostname.run({ hostname: "h", create_hostname_file: false }, moduleContext(r));

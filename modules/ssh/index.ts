@@ -7,15 +7,14 @@
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
-import { addAuthorizedKeys, defaultUserName, readPasswd } from "../users_groups";
+import { addAuthorizedKeys, defaultUserName, DISABLE_USER_OPTS, readPasswd, usersFromConfig } from "../users_groups";
 
 const SSH_DIR = "/etc/ssh";
 const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
 const KEYGEN_TIMEOUT_MS = 120_000;
 
 /** cloud-init's message for root logins when disable_root is on; $USER and $DISABLE_USER are filled in. */
-export const DISABLE_ROOT_OPTS =
-  'no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo \'Please login as the user \\"$USER\\" rather than the user \\"$DISABLE_USER\\".\';echo;sleep 10;exit 142"';
+export const DISABLE_ROOT_OPTS = DISABLE_USER_OPTS;
 
 export const SSH_SCHEMA = {
   ssh_authorized_keys: {
@@ -28,10 +27,10 @@ export const SSH_SCHEMA = {
   disable_root: { type: "boolean", description: "Let root log in with the keys only to be told which user to log in as.", default: true, examples: [false] },
   disable_root_opts: { type: "string", description: "The authorized_keys options put before root's keys when disable_root is on; $USER is the default user, $DISABLE_USER root.", default: DISABLE_ROOT_OPTS, examples: ["no-port-forwarding,no-agent-forwarding,no-X11-forwarding"] },
   ssh_deletekeys: { type: "boolean", description: "Delete the image's host keys on the first boot of an instance, so no two instances share them.", default: true, examples: [false] },
-  ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing.", default: [...KEY_TYPES], examples: [["ed25519"]] },
+  ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing (not used when ssh_keys gives host keys).", default: [...KEY_TYPES], examples: [["ed25519"]] },
   ssh_keys: {
     type: "object",
-    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519.",
+    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519. When given, no other host keys are generated (as in cloud-init).",
     additionalProperties: { type: "string" },
     examples: [{ ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n", ed25519_public: "ssh-ed25519 AAAA... host" }],
   },
@@ -73,6 +72,10 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     root.writeAtomic(path, value.endsWith("\n") ? value : `${value}\n`, { mode: m[2] === "private" ? 0o600 : 0o644 });
     done.push(path);
   }
+  // Keys given in ssh_keys replace generation, as cloud-init documents ("If no host keys
+  // are specified using ssh_keys, then keys will be generated"; cc_ssh 22.4.2 and later):
+  // a type that is not given is not made. (An empty ssh_keys: {} still generates.)
+  if (Object.keys(given).length > 0) return;
   // Host keys are for sshd: a target without it (a bare tree, a minimal image) gets
   // none unless ssh_genkeytypes asks for them; key generation is a boot's slowest step.
   if (cfg.ssh_genkeytypes === undefined && !root.exists("/etc/ssh/sshd_config") && !root.exists("/usr/sbin/sshd")) return;
@@ -187,13 +190,22 @@ export const ssh: Module = {
     const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
     const instanceKeys = cfg.allow_public_ssh_keys === false ? [] : Array.isArray(v1.public_ssh_keys) ? v1.public_ssh_keys.map(String) : [];
     const keys = [...new Set([...instanceKeys, ...(Array.isArray(cfg.ssh_authorized_keys) ? cfg.ssh_authorized_keys.map(String) : [])])];
-    const user = defaultUserName(cfg, ctx.host);
-    const userExists = readPasswd(ctx.host).some((p) => p.name === user);
+    // cloud-init ignores a key written as a plain string here (it extends its key list
+    // with the string's characters); newer cloud-init's boot-time schema check reports it.
+    // Not applied, as there, but said plainly.
+    if (cfg.ssh_authorized_keys !== undefined && cfg.ssh_authorized_keys !== null && !Array.isArray(cfg.ssh_authorized_keys)) {
+      errors.push(`ssh_authorized_keys must be a list of keys, not a ${typeof cfg.ssh_authorized_keys}; nothing from it was added: write each key as a list item ("- ssh-ed25519 AAAA... you@host")`);
+    }
+    // users: without "default" (`users: []` among them) asks for no default user: as in
+    // cloud-init, the keys then go to root alone, whose message names the user "NONE".
+    const user = usersFromConfig(cfg, ctx.host).users.some((u) => u.isDefault) ? defaultUserName(cfg, ctx.host) : null;
+    const userExists = user !== null && readPasswd(ctx.host).some((p) => p.name === user);
     if (keys.length && !ctx.host.root.exists("/etc/passwd")) {
       // A target with no user database (a bare --root): nobody to give the keys to.
       done.push("no /etc/passwd in the target: authorized keys not written");
     } else if (keys.length) {
-      if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (is users: without "default"?)`);
+      if (user === null) done.push('no default user (users: without "default"): the keys go to root only');
+      else if (!userExists && user !== "root") errors.push(`the default user ${user} does not exist, so its ssh keys were not written (did creating it fail? see the users_groups module's errors)`);
       else {
         try {
           done.push(addAuthorizedKeys(ctx.host, user, keys));
@@ -202,7 +214,7 @@ export const ssh: Module = {
         }
       }
       if (user !== "root") {
-        const opts = cfg.disable_root === false ? undefined : (typeof cfg.disable_root_opts === "string" ? cfg.disable_root_opts : DISABLE_ROOT_OPTS).replace(/\$USER/g, user).replace(/\$DISABLE_USER/g, "root");
+        const opts = cfg.disable_root === false ? undefined : (typeof cfg.disable_root_opts === "string" ? cfg.disable_root_opts : DISABLE_ROOT_OPTS).replace(/\$USER/g, user ?? "NONE").replace(/\$DISABLE_USER/g, "root");
         try {
           done.push(`${addAuthorizedKeys(ctx.host, "root", keys, opts)}${opts ? " (disable_root)" : ""}`);
         } catch (e) {

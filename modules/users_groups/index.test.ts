@@ -89,6 +89,32 @@ describe("users_groups", () => {
   });
 });
 
+describe("users_groups ssh_redirect_user", () => {
+  const instance = { v1: { instance_id: "iid-test-1", public_ssh_keys: ["ssh-ed25519 AAAAcloud cloud-key"] }, ds: {} };
+  // cloud-init (22.4.2 and later, distros.create_user with ssh_redirect_user): the
+  // cloud's keys go to the user behind the message that names the default user.
+  it.skipIf(!haveUseradd)("the instance's keys log in only to be sent to the default user", async () => {
+    root = tempRoot(ETC_FILES);
+    const res = await usersGroups.run({ users: ["default", { name: "nosshlogins", ssh_redirect_user: true }] }, moduleContext(root, { instance }));
+    expect(res.errors).toEqual([]);
+    expect(res.detail).toMatch(/ssh logins of nosshlogins redirected to debian/);
+    expect(res.detail).not.toMatch(/not supported/);
+    expect(root.host().root.readText("/home/nosshlogins/.ssh/authorized_keys")).toBe(
+      `no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo 'Please login as the user \\"debian\\" rather than the user \\"nosshlogins\\".';echo;sleep 10;exit 142" ssh-ed25519 AAAAcloud cloud-key\n`,
+    );
+  });
+
+  it.skipIf(!haveUseradd)("with ssh_authorized_keys it is an error, and without a default user it is skipped", async () => {
+    root = tempRoot(ETC_FILES);
+    const both = await usersGroups.run({ users: ["default", { name: "both", ssh_redirect_user: true, ssh_authorized_keys: ["ssh-ed25519 AAAAown own"] }] }, moduleContext(root, { instance }));
+    expect(both.errors).toEqual(["user both: ssh_redirect_user cannot be given with ssh_authorized_keys; remove one of them"]);
+    const alone = await usersGroups.run({ users: [{ name: "alone", ssh_redirect_user: true }] }, moduleContext(root, { instance }));
+    expect(alone.errors).toEqual([]);
+    expect(alone.detail).toMatch(/ssh_redirect_user of alone ignored: no default user/);
+    expect(root.host().root.exists("/home/alone/.ssh/authorized_keys")).toBe(false);
+  });
+});
+
 describe("users_groups with an OVF password", () => {
   it.skipIf(!haveUseradd)("gives the default user the OVF environment's hashed password, unlocked and expired", async () => {
     root = tempRoot(ETC_FILES);

@@ -8,6 +8,14 @@ import { isPlainObject } from "../../agent/merge";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const SUDOERS_FILE = "/etc/sudoers.d/90-cloud-init-users";
+
+/**
+ * cloud-init's authorized_keys options for a user who may not log in with ssh keys
+ * (root with disable_root, a user with ssh_redirect_user): the login prints which
+ * user to log in as, and ends. $USER and $DISABLE_USER are filled in.
+ */
+export const DISABLE_USER_OPTS =
+  'no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo \'Please login as the user \\"$USER\\" rather than the user \\"$DISABLE_USER\\".\';echo;sleep 10;exit 142"';
 const TOOL_TIMEOUT_MS = 60_000;
 
 const STR_OR_LIST = { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] };
@@ -34,7 +42,12 @@ const USER_PROPERTIES = {
   expiredate: { type: "string", description: "Account expiry date (YYYY-MM-DD).", examples: ["2030-01-01"] },
   inactive: { oneOf: [{ type: "string" }, { type: "integer" }], description: "Days after password expiry until the account is disabled.", examples: ["5"] },
   ssh_import_id: { ...STR_OR_LIST, description: "Import keys from GitHub/Launchpad: not done by sprout (it needs the internet); reported and skipped.", examples: [["gh:octocat"]] },
-  ssh_redirect_user: { type: "boolean", description: "Accepted for compatibility; sprout does not redirect logins.", examples: [true] },
+  ssh_redirect_user: {
+    type: "boolean",
+    description: "The instance's public keys (from meta-data) may log in as this user only to be told to log in as the default user instead (as root with disable_root). Needs the default user in users:; not with ssh_authorized_keys.",
+    default: false,
+    examples: [true],
+  },
   selinux_user: { type: "string", description: "Accepted for compatibility; not used on Debian.", examples: ["staff_u"] },
   doas: { type: "array", items: { type: "string" }, description: "Accepted for compatibility; doas rules are not written.", examples: [["permit nopass alice"]] },
   plain_text_passwd: { type: "string", description: "Accepted for compatibility; sprout does not set plain-text passwords (use passwd with a hash).", examples: ["not-recommended"] },
@@ -81,6 +94,8 @@ export interface UserSpec {
   expiredate?: string;
   inactive?: string;
   isDefault: boolean;
+  /** ssh_redirect_user: the instance's keys log in only to be sent to the default user. */
+  redirectLogins: boolean;
   ignored: string[];
 }
 
@@ -121,7 +136,7 @@ function normalizeKeys(o: JsonObject): JsonObject {
 }
 
 const KNOWN = new Set([...Object.keys(USER_PROPERTIES), "_optional_groups"]);
-const UNSUPPORTED = new Set(["ssh_import_id", "ssh_redirect_user", "selinux_user", "doas", "plain_text_passwd"]);
+const UNSUPPORTED = new Set(["ssh_import_id", "selinux_user", "doas", "plain_text_passwd"]);
 
 function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
   const o = normalizeKeys(raw);
@@ -146,6 +161,7 @@ function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
     expiredate: str(o.expiredate),
     inactive: str(o.inactive),
     isDefault,
+    redirectLogins: o.ssh_redirect_user === true || o.ssh_redirect_user === "default",
     ignored: Object.keys(o).filter((k) => UNSUPPORTED.has(k) || (!KNOWN.has(k) && k !== "lock_passwd")),
   };
 }
@@ -345,6 +361,39 @@ export function applyDatasourcePassword(users: UserSpec[], instance: JsonObject)
   }
 }
 
+/**
+ * ssh_redirect_user, as cloud-init does it: the instance's public keys (meta-data,
+ * not ssh_authorized_keys) go to the user's authorized_keys with the options that
+ * tell the person to log in as the default user. It needs the default user in users:
+ * and keys from the cloud; with ssh_authorized_keys it would be a contradiction.
+ */
+function redirectLogins(ctx: ModuleContext, users: UserSpec[], done: string[], errors: string[]): void {
+  const target = users.find((u) => u.isDefault)?.name;
+  const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
+  const cloudKeys = Array.isArray(v1.public_ssh_keys) ? [...new Set(v1.public_ssh_keys.map(String))] : [];
+  for (const u of users) {
+    if (!u.redirectLogins || u.isDefault) continue;
+    if (u.keys.length) {
+      errors.push(`user ${u.name}: ssh_redirect_user cannot be given with ssh_authorized_keys; remove one of them`);
+      continue;
+    }
+    if (!target) {
+      done.push(`ssh_redirect_user of ${u.name} ignored: no default user in users: (add "default")`);
+      continue;
+    }
+    if (cloudKeys.length === 0) {
+      done.push(`ssh_redirect_user of ${u.name}: the instance has no public keys to redirect`);
+      continue;
+    }
+    try {
+      addAuthorizedKeys(ctx.host, u.name, cloudKeys, DISABLE_USER_OPTS.replace(/\$USER/g, target).replace(/\$DISABLE_USER/g, u.name));
+      done.push(`ssh logins of ${u.name} redirected to ${target}`);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+}
+
 export function sudoersText(users: UserSpec[]): string {
   const out = ["# Written by sprout (users_groups) from the instance's cloud-config", ""];
   for (const u of users) {
@@ -370,6 +419,7 @@ export const usersGroups: Module = {
     const done: string[] = [];
     for (const g of groups) await ensureGroup(ctx, g.name, done, errors);
     for (const u of users) await ensureUser(ctx, u, done, errors);
+    redirectLogins(ctx, users, done, errors);
     const members = readGroups(ctx.host);
     const known = new Set(readPasswd(ctx.host).map((p) => p.name));
     for (const g of groups) {

@@ -37,7 +37,8 @@ runcmd:
     expect(b.code, b.stderr).toBe(0);
     expect(m.read("/etc/hostname")).toBe("e2e-host\n");
     expect(m.lastHostname()).toBe("e2e-host");
-    expect(m.read("/etc/hosts")).toMatch(/^127\.0\.1\.1 e2e-host$/m);
+    // A short hostname alone: its FQDN is the cloud's (meta-data local-hostname), as in cloud-init.
+    expect(m.read("/etc/hosts")).toMatch(/^127\.0\.1\.1 from-meta e2e-host$/m);
     expect(m.read("/etc/e2e/hello.conf")).toBe("greeting=hello\n");
     expect(m.read("/var/tmp/runcmd.log")).toBe("ran on e2e-host\n");
     expect(m.read("/var/tmp/runcmd-uid")).toBe("0\n");

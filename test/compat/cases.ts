@@ -1,0 +1,394 @@
+// The differential cases: cloud-init's own module documentation examples (where their
+// effect shows in a chroot without network) and seeds written the way people write
+// them. Each is booted by cloud-init and by sprout; test/compat/intentional.ts lists
+// the differences that are on purpose.
+import { gzipSync } from "node:zlib";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Seed } from "./machine";
+
+export interface CompatCase extends Omit<Seed, "userData"> {
+  name: string;
+  /** User-data, or a function of the 127.0.0.1 server's base URL for cases that fetch. */
+  userData?: string | Uint8Array | ((url: string) => string);
+  /** Files the 127.0.0.1 server serves (for #include and the like). */
+  serve?: Record<string, string>;
+}
+
+// shared/ sits beside the repository (as test/helpers/module-context.ts finds it).
+const CORPUS = resolve(__dirname, "../../../shared/corpus/cloud-init/module-docs");
+const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHhDq4vJ1oWd4Vdo0ZqgQ0CUq1nI0m2bRk2Jm4QrSx7 alice@laptop";
+const KEY_B = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDZcompatkeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB bob@desk";
+const META_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMetaDataKeyFromTheCloudXXXXXXXXXXXXXXXXXXXXX cloud-key";
+const HASH = "$6$compatsalt$QTf2wo8eT2g5.gd0Wor1OZosYXKoOJtFix/cv1hc.HPyJ4ruO8m.fnILZarfXUhbAhmNOG2UktOVwN/wu1lwn0";
+const meta = (id: string, extra = "") => `instance-id: ${id}\nlocal-hostname: ${id}-host\n${extra}`;
+const metaWithKey = (id: string) => meta(id, `public-keys:\n  - ${META_KEY}\n`);
+const seedFile = (name: string) => readFileSync(join(__dirname, "seeds", name), "utf8");
+
+/**
+ * cloud-init's module-docs examples whose effect a chroot without network shows.
+ * Skipped, with the reason:
+ * - cc_package_update_upgrade_install/*: installs packages from the network.
+ * - cc_power_state_change/*: powers off or reboots the machine.
+ * - cc_growpart/*, cc_resizefs/*: need a real disk (tested in sprout's own tests on loop devices).
+ * - cc_phone_home/*: posts to example.com, not 127.0.0.1.
+ * - cc_rsyslog/*: the remotes are non-local addresses and example2/3 name paths and a
+ *   package of cloud-init's own; sprout's rsyslog module has its own tests against a real rsyslogd.
+ * - cc_write_files/example6: fetches from gitlab.example.com (a local `source:` case is below).
+ * - cc_users_groups/example3 and 7: ssh_import_id fetches keys from GitHub/Launchpad.
+ * - cc_final_message: only writes to the console and a log (timestamps, versions).
+ */
+const SKIPPED_DOCS = /^(cc_package_update_upgrade_install|cc_power_state_change|cc_growpart|cc_resizefs|cc_phone_home|cc_rsyslog|cc_final_message)\/|^cc_write_files\/example6|^cc_users_groups\/example[37]/;
+
+function docCases(): CompatCase[] {
+  const out: CompatCase[] = [];
+  let n = 0;
+  for (const mod of readdirSync(CORPUS).sort()) {
+    for (const f of readdirSync(join(CORPUS, mod)).sort()) {
+      const name = `${mod}/${f.replace(/\.yaml$/, "")}`;
+      if (SKIPPED_DOCS.test(name)) continue;
+      n += 1;
+      out.push({ name: `docs ${name}`, metaData: metaWithKey(`iid-doc-${n}`), userData: readFileSync(join(CORPUS, mod, f), "utf8") });
+    }
+  }
+  return out;
+}
+
+const realWorld: CompatCase[] = [
+  {
+    name: "aws-style users: default plus named users, sudo string and list, groups string and list",
+    metaData: metaWithKey("iid-users-1"),
+    userData: `#cloud-config
+users:
+  - default
+  - name: alice
+    gecos: Alice Example
+    groups: sudo, adm
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    shell: /bin/bash
+    ssh_authorized_keys:
+      - ${KEY_A}
+  - name: bob
+    groups: [users, video]
+    sudo: ["ALL=(ALL) NOPASSWD:/usr/bin/systemctl", "ALL=(ALL) ALL"]
+    lock_passwd: false
+    passwd: ${HASH}
+    ssh_authorized_keys:
+      - ${KEY_B}
+  - name: svc
+    system: true
+    shell: /usr/sbin/nologin
+    homedir: /srv/svc
+`,
+  },
+  {
+    name: "openstack-style: ssh_authorized_keys at the top, disable_root false, ssh_pwauth true",
+    metaData: metaWithKey("iid-users-2"),
+    userData: `#cloud-config
+disable_root: false
+ssh_pwauth: true
+ssh_authorized_keys:
+  - ${KEY_A}
+`,
+  },
+  { name: "ssh_pwauth false", metaData: meta("iid-pwauth-f"), userData: "#cloud-config\nssh_pwauth: false\n" },
+  { name: "ssh_pwauth unchanged", metaData: meta("iid-pwauth-u"), userData: '#cloud-config\nssh_pwauth: "unchanged"\n' },
+  { name: "ssh_pwauth yes (YAML 1.1 boolean)", metaData: meta("iid-pwauth-y"), userData: "#cloud-config\nssh_pwauth: yes\n" },
+  {
+    name: "user with lock_passwd default and plain_text_passwd absent; user without default",
+    metaData: metaWithKey("iid-users-3"),
+    userData: `#cloud-config
+users:
+  - name: ops
+    groups: adm
+    sudo: false
+    ssh_authorized_keys: [${JSON.stringify(KEY_A)}]
+`,
+  },
+  {
+    name: "write_files: b64, gzip, owner, permissions as string, int and octal",
+    metaData: meta("iid-wf-1"),
+    userData: `#cloud-config
+write_files:
+  - path: /etc/app/b64.conf
+    encoding: b64
+    content: ${Buffer.from("from base64\n").toString("base64")}
+  - path: /etc/app/gz.bin
+    encoding: gzip
+    content: !!binary |
+      ${gzipSync(Buffer.from("from gzip\n")).toString("base64")}
+  - path: /etc/app/gz+b64.conf
+    encoding: gz+base64
+    content: ${gzipSync(Buffer.from("gz plus base64\n")).toString("base64")}
+  - path: /etc/app/str-perm
+    content: string permissions
+    permissions: "0600"
+  - path: /etc/app/int-perm
+    content: int permissions
+    permissions: 420
+  - path: /etc/app/octal-perm
+    content: unquoted octal
+    permissions: 0755
+  - path: /etc/app/owned
+    content: owned by nobody
+    owner: nobody:nogroup
+  - path: /etc/app/empty
+`,
+  },
+  {
+    name: "write_files: append, defer (owner created by users), existing file replaced",
+    metaData: meta("iid-wf-2"),
+    files: { "/etc/motd": "Welcome to the image\n" },
+    userData: `#cloud-config
+users:
+  - default
+  - name: appuser
+write_files:
+  - path: /etc/motd
+    content: "managed by cloud-config\\n"
+    append: true
+  - path: /home/appuser/app.env
+    content: "APP=1\\n"
+    owner: appuser:appuser
+    permissions: '0640'
+    defer: true
+  - path: /etc/replaced.conf
+    content: "new\\n"
+`,
+  },
+  {
+    name: "runcmd: strings, lists, pipes, a failing entry in the middle",
+    metaData: meta("iid-runcmd"),
+    userData: `#cloud-config
+runcmd:
+  - echo one >> /var/tmp/order
+  - [sh, -c, "echo two >> /var/tmp/order"]
+  - "false"
+  - echo three | tr a-z A-Z >> /var/tmp/order
+  - 'echo "$HOME $PATH" > /var/tmp/env'
+  - [touch, "/var/tmp/with space"]
+`,
+  },
+  {
+    name: "runcmd: a multi-line block script and environment",
+    metaData: meta("iid-runcmd-block"),
+    userData: `#cloud-config
+runcmd:
+  - |
+    set -e
+    mkdir -p /opt/site
+    cat > /opt/site/index.html <<'HTML'
+    <h1>hello from $(hostname)</h1>
+    HTML
+    for i in 1 2 3; do echo "line $i"; done > /opt/site/lines
+  - [sh, -c, 'umask; id -un; pwd; echo "HOME=$HOME"' ]
+  - sh -c 'umask; id -un; pwd' > /var/tmp/context
+`,
+  },
+  {
+    name: "typical first lines of a cloud seed: package_update false, growpart off, resize_rootfs false",
+    metaData: meta("iid-typical"),
+    userData: `#cloud-config
+package_update: false
+package_upgrade: false
+growpart:
+  mode: "off"
+resize_rootfs: false
+hostname: app01
+fqdn: app01.prod.example.net
+manage_etc_hosts: true
+users:
+  - default
+ssh_pwauth: false
+disable_root: true
+`,
+  },
+  {
+    name: "runcmd: an unquoted false (a YAML boolean, not a command)",
+    metaData: meta("iid-runcmd-bool"),
+    userData: "#cloud-config\nruncmd:\n  - echo before >> /var/tmp/order\n  - false\n  - echo after >> /var/tmp/order\n",
+  },
+  {
+    name: "bootcmd before runcmd, cloud-init-per",
+    metaData: meta("iid-bootcmd"),
+    userData: `#cloud-config
+bootcmd:
+  - echo bootcmd >> /var/tmp/order
+  - [cloud-init-per, once, marker, sh, -c, "echo per-once >> /var/tmp/order"]
+runcmd:
+  - echo runcmd >> /var/tmp/order
+`,
+  },
+  {
+    name: "shell script user-data (#!/bin/bash)",
+    metaData: meta("iid-script"),
+    userData: `#!/bin/bash
+set -e
+echo "script as $(id -un) in $PWD" > /var/tmp/script-ran
+mkdir -p /opt/app && echo ok > /opt/app/state
+`,
+  },
+  { name: "MIME multipart: cloud-config, shell script and boothook (python email)", metaData: meta("iid-mime"), userData: seedFile("mime-multipart.txt") },
+  { name: "MIME multipart with base64 utf-8 parts", metaData: meta("iid-mime-b64"), userData: seedFile("mime-base64.txt") },
+  {
+    name: "#include from a server on 127.0.0.1",
+    metaData: meta("iid-include"),
+    serve: {
+      "part1.yaml": "#cloud-config\nwrite_files:\n  - path: /etc/included/one\n    content: included\n",
+      "part2.sh": "#!/bin/sh\necho included-script > /var/tmp/included-script\n",
+    },
+    userData: (url) => `#include\n${url}/part1.yaml\n# a comment line\n${url}/part2.sh\n`,
+  },
+  {
+    name: "gzip-compressed user-data",
+    metaData: meta("iid-gzip"),
+    userData: gzipSync(Buffer.from("#cloud-config\nwrite_files:\n  - path: /etc/from-gzip\n    content: gz\n")),
+  },
+  {
+    name: "jinja template with v1.local_hostname and ds.meta_data",
+    metaData: meta("iid-jinja", "custom: value-from-meta\n"),
+    userData: `## template: jinja
+#cloud-config
+write_files:
+  - path: /etc/jinja.out
+    content: |
+      host={{ v1.local_hostname }}
+      id={{ v1.instance_id }}
+      custom={{ ds.meta_data.custom }}
+      {% if v1.local_hostname.startswith("iid") %}starts-with-iid{% endif %}
+`,
+  },
+  { name: "manage_etc_hosts true", metaData: meta("iid-hosts-t"), userData: "#cloud-config\nhostname: web01\nfqdn: web01.example.com\nmanage_etc_hosts: true\n" },
+  { name: "manage_etc_hosts localhost", metaData: meta("iid-hosts-l"), userData: "#cloud-config\nhostname: web02\nmanage_etc_hosts: localhost\n" },
+  { name: "fqdn with prefer_fqdn_over_hostname", metaData: meta("iid-fqdn"), userData: "#cloud-config\nfqdn: db1.internal.example\nprefer_fqdn_over_hostname: true\n" },
+  { name: "fqdn alone", metaData: meta("iid-fqdn2"), userData: "#cloud-config\nfqdn: db2.internal.example\n" },
+  { name: "hostname only from meta-data local-hostname", metaData: "instance-id: iid-md-host\nlocal-hostname: md-only.example.org\n", userData: "#cloud-config\n{}\n" },
+  { name: "timezone", metaData: meta("iid-tz"), userData: "#cloud-config\ntimezone: Europe/Berlin\n" },
+  { name: "timezone that does not exist", metaData: meta("iid-tz-bad"), userData: "#cloud-config\ntimezone: Mars/Olympus\n" },
+  // YAML as people really write it.
+  { name: "yaml: a tab in the indentation", metaData: meta("iid-tab"), userData: "#cloud-config\nruncmd:\n\t- touch /var/tmp/tab\n" },
+  { name: "yaml: a key repeated (later wins)", metaData: meta("iid-dupkey"), userData: "#cloud-config\nruncmd:\n  - echo first > /var/tmp/dup\nruncmd:\n  - echo second > /var/tmp/dup\n" },
+  {
+    name: "yaml: yes/no/on/off booleans",
+    metaData: metaWithKey("iid-bools"),
+    userData: "#cloud-config\nssh_pwauth: no\ndisable_root: off\nwrite_files:\n  - path: /etc/bools\n    content: x\n    append: on\n",
+  },
+  { name: "yaml: a byte order mark", metaData: meta("iid-bom"), userData: "\uFEFF#cloud-config\nwrite_files:\n  - path: /etc/bom\n    content: bom\n" },
+  { name: "yaml: CRLF line endings", metaData: meta("iid-crlf"), userData: "#cloud-config\r\nwrite_files:\r\n  - path: /etc/crlf\r\n    content: crlf\r\nruncmd:\r\n  - echo crlf > /var/tmp/crlf\r\n" },
+  { name: "yaml: a top-level list instead of a mapping", metaData: meta("iid-list"), userData: "#cloud-config\n- runcmd: [touch /var/tmp/list]\n" },
+  { name: "yaml: an empty #cloud-config", metaData: meta("iid-empty"), userData: "#cloud-config\n" },
+  { name: "no user-data at all", metaData: metaWithKey("iid-none") },
+  { name: "yaml: #cloud-config with a trailing space and no newline", metaData: meta("iid-trail"), userData: "#cloud-config \nwrite_files: [{path: /etc/trail, content: t}]" },
+  { name: "user-data without a header", metaData: meta("iid-noheader"), userData: "write_files:\n  - path: /etc/noheader\n    content: x\n" },
+  {
+    name: "vendor-data and user-data merged (user wins, lists replaced)",
+    metaData: meta("iid-vendor"),
+    vendorData: "#cloud-config\ntimezone: UTC\nruncmd:\n  - echo vendor > /var/tmp/vendor\nwrite_files:\n  - path: /etc/vendor\n    content: vendor\n",
+    userData: "#cloud-config\ntimezone: Europe/Paris\nruncmd:\n  - echo user > /var/tmp/user\n",
+  },
+  { name: "vendor-data shell script", metaData: meta("iid-vendor-sh"), vendorData: "#!/bin/sh\necho vendor-script > /var/tmp/vendor-script\n", userData: "#cloud-config\n{}\n" },
+  {
+    name: "groups key with members and users in a new group",
+    metaData: meta("iid-groups"),
+    userData: "#cloud-config\ngroups:\n  - devs: [root]\n  - ops\nusers:\n  - default\n  - name: carol\n    primary_group: devs\n    groups: ops\n",
+  },
+  {
+    name: "the default user renamed in user-data (user: key)",
+    metaData: metaWithKey("iid-user-key"),
+    userData: "#cloud-config\nuser:\n  name: admin\n  shell: /bin/sh\n",
+  },
+  {
+    name: "assorted: a group Debian lacks (wheel), a key with options, owner without group, uppercase hostname",
+    metaData: meta("iid-assorted"),
+    userData: `#cloud-config
+hostname: Web01
+timezone: UTC
+users:
+  - default
+  - name: deploy
+    groups: wheel, docker
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    ssh_authorized_keys:
+      - 'from="10.0.0.0/8",no-agent-forwarding ${KEY_A}'
+write_files:
+  - path: /root/.config/app/settings.ini
+    owner: root
+    content: |
+      [main]
+      debug = false
+`,
+  },
+  {
+    name: "ssh_authorized_keys as one string instead of a list",
+    metaData: meta("iid-keys-string"),
+    userData: `#cloud-config\nssh_authorized_keys: ${KEY_A}\nusers:\n  - default\n  - name: solo\n    ssh_authorized_keys: ${KEY_B}\n`,
+  },
+  {
+    name: "yaml: anchors, aliases and merge keys (<<)",
+    metaData: meta("iid-anchors"),
+    userData: `#cloud-config
+x-admin: &admin
+  shell: /bin/bash
+  groups: [sudo]
+  sudo: ALL=(ALL) NOPASSWD:ALL
+users:
+  - default
+  - <<: *admin
+    name: ann
+  - <<: *admin
+    name: ben
+    shell: /bin/sh
+write_files:
+  - &conf
+    path: /etc/anchors/a.conf
+    content: shared
+  - <<: *conf
+    path: /etc/anchors/b.conf
+`,
+  },
+  {
+    name: "older spellings: hyphenated keys, permissions '644' without a leading zero",
+    metaData: metaWithKey("iid-hyphens"),
+    userData: `#cloud-config
+users:
+  - default
+  - name: legacy
+    lock-passwd: false
+    ssh-authorized-keys:
+      - ${KEY_B}
+write_files:
+  - path: /etc/legacy.conf
+    content: legacy
+    permissions: '644'
+`,
+  },
+  {
+    name: "jinja: an undefined variable",
+    metaData: meta("iid-jinja-undef"),
+    userData: `## template: jinja
+#cloud-config
+write_files:
+  - path: /etc/jinja-undef.out
+    content: "region={{ v1.region }} missing={{ ds.meta_data.no_such_key }}"
+`,
+  },
+  { name: "manage_etc_hosts template", metaData: meta("iid-hosts-tpl"), userData: "#cloud-config\nfqdn: tpl.example.com\nmanage_etc_hosts: template\n" },
+  {
+    name: "a locked user with a password hash",
+    metaData: meta("iid-locked"),
+    userData: `#cloud-config\nusers:\n  - name: locked\n    lock_passwd: true\n    passwd: ${HASH}\n`,
+  },
+  {
+    name: "a broken write_files entry does not stop the rest",
+    metaData: meta("iid-wf-bad"),
+    userData: "#cloud-config\nwrite_files:\n  - content: no path\n  - path: /etc/good\n    content: good\n  - path: /etc/bad-b64\n    encoding: b64\n    content: '%%%not base64'\n",
+  },
+  {
+    name: "write_files source from a server on 127.0.0.1",
+    metaData: meta("iid-wf-src"),
+    serve: { "hello.txt": "served over http\n" },
+    userData: (url) => `#cloud-config\nwrite_files:\n  - path: /usr/local/bin/hello\n    source:\n      uri: ${url}/hello.txt\n    permissions: '0755'\n`,
+  },
+];
+
+export const CASES: CompatCase[] = [...docCases(), ...realWorld];

@@ -1,0 +1,117 @@
+// The compat suite's normaliser and differ (pure): what counts as the same effect.
+import { describe, expect, it } from "vitest";
+import { diffEffects, effectsOf, explain, hostsLines, keyLines, passwordState, sshdPasswordAuthentication, statusClass, sudoRules, unexplained, type BootOutcome, type RawEntry, type RawSnapshot } from "./effects";
+
+const PASSWD = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+const GROUP = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
+const SHADOW = "root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n";
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const file = (path: string, content: string, extra: Partial<RawEntry> = {}): RawEntry => ({ path, kind: "file", mode: 0o644, uid: 0, gid: 0, existedBefore: false, size: content.length, b64: b64(content), ...extra });
+const outcome = (agent: BootOutcome["agent"], statusCode: number, statusOutput = ""): BootOutcome => ({ agent, statusCode, statusOutput, visudoCode: 0, kernelHostname: "h" });
+
+function snapshot(changed: RawEntry[], after: Partial<Record<string, string>> = {}): RawSnapshot {
+  return {
+    changed,
+    before: { "/etc/passwd": PASSWD, "/etc/group": GROUP, "/etc/shadow": SHADOW },
+    after: { "/etc/passwd": PASSWD, "/etc/group": GROUP, "/etc/shadow": SHADOW, ...after },
+  };
+}
+
+describe("compat effects", () => {
+  it("describes a new user by shell, home, groups and password state, with owners by name", () => {
+    const fx = effectsOf(
+      snapshot([file("/home/alice/.ssh/authorized_keys", "ssh-ed25519 B b\n\nssh-ed25519 A a\n", { mode: 0o600, uid: 1000, gid: 1000 }), file("/etc/app.conf", "x=1\n", { uid: 1000, gid: 27 })], {
+        "/etc/passwd": PASSWD + "alice:x:1000:1000:Alice:/home/alice:/bin/bash\n",
+        "/etc/group": GROUP.replace("sudo:x:27:", "sudo:x:27:alice") + "alice:x:1000:\n",
+        "/etc/shadow": SHADOW + "alice:!$6$salt$hash:19000:0:99999:7:::\n",
+      }),
+      outcome("sprout", 0),
+    );
+    expect(fx["user.alice.exists"]).toBe("yes (created)");
+    expect(fx["user.alice.shell"]).toBe("/bin/bash");
+    expect(fx["user.alice.groups"]).toBe("sudo");
+    expect(fx["user.alice.primary-group"]).toBe("alice");
+    expect(fx["user.alice.password"]).toBe("locked, hash $6$salt$hash");
+    expect(fx["group.alice"]).toBe("created; members: ");
+    expect(fx["group.sudo"]).toBe("existed; members: alice");
+    expect(fx["user.root.exists"]).toBeUndefined();
+    // Key order does not matter to sshd; blank lines are dropped.
+    expect(fx["authorized_keys:/home/alice/.ssh/authorized_keys"]).toBe("ssh-ed25519 A a\nssh-ed25519 B b");
+    expect(fx["authorized_keys:/home/alice/.ssh/authorized_keys.mode"]).toBe("0600 alice:alice");
+    expect(fx["file:/etc/app.conf"]).toBe('file 0644 alice:sudo "x=1\\n"');
+  });
+
+  it("leaves out the agents' own state, logs, caches and the shadow tools' backups", () => {
+    const fx = effectsOf(
+      snapshot([file("/var/lib/cloud/instance/x", "1"), file("/var/lib/sprout/data/instance-id", "i"), file("/var/log/sprout.log", "{}"), file("/etc/passwd-", PASSWD), file("/var/cache/debconf/config.dat", "c"), file("/etc/.pwd.lock", ""), file("/var/tmp/out", "ran\n")]),
+      outcome("cloud-init", 0, "status: done\n"),
+    );
+    expect(Object.keys(fx).filter((k) => k.startsWith("file:"))).toEqual(["file:/var/tmp/out"]);
+  });
+
+  it("compares sudo rules whatever the file and comments, and hosts without comments or repeated names", () => {
+    expect(sudoRules(["# Created by cloud-init v. 22.4.2 on a date\n\n# User rules for debian\ndebian ALL=(ALL) NOPASSWD:ALL\n", "#includedir /x\nalice  ALL=(ALL)   ALL\n"])).toEqual(["#includedir /x", "alice ALL=(ALL) ALL", "debian ALL=(ALL) NOPASSWD:ALL"]);
+    expect(hostsLines("# managed\n127.0.1.1 web web\n127.0.0.1\tlocalhost # loopback\n")).toBe("127.0.1.1 web\n127.0.0.1 localhost");
+    expect(keyLines("# comment\nssh-rsa B\n ssh-rsa A \n")).toBe("ssh-rsa A\nssh-rsa B");
+  });
+
+  it("reads PasswordAuthentication as sshd does: the first value, drop-ins where the Include is", () => {
+    const main = "Include /etc/ssh/sshd_config.d/*.conf\n#PasswordAuthentication yes\nPasswordAuthentication yes\n";
+    expect(sshdPasswordAuthentication(main, [])).toBe("yes");
+    expect(sshdPasswordAuthentication(main, ["PasswordAuthentication no\n"])).toBe("no");
+    expect(sshdPasswordAuthentication("#PasswordAuthentication yes\n", [])).toMatch(/^\(unset/);
+    expect(sshdPasswordAuthentication(null, [])).toBe("(no sshd_config)");
+  });
+
+  it("names password states", () => {
+    expect(passwordState("!")).toBe("locked, no password");
+    expect(passwordState("*")).toBe("locked, no password");
+    expect(passwordState("")).toBe("empty password");
+    expect(passwordState("$6$s$h")).toBe("hash $6$s$h");
+    expect(passwordState(undefined)).toBe("(no shadow entry)");
+  });
+
+  it("maps both agents' status to done or errors reported", () => {
+    expect(statusClass(outcome("cloud-init", 0, "status: done\n"))).toBe("done");
+    expect(statusClass(outcome("cloud-init", 1, "status: error\n"))).toBe("errors reported");
+    expect(statusClass(outcome("sprout", 0))).toBe("done");
+    expect(statusClass(outcome("sprout", 2))).toBe("errors reported");
+    expect(statusClass(outcome("sprout", 1))).toBe("errors reported");
+  });
+
+  it("host keys by type, deleted files, links and new folders", () => {
+    const fx = effectsOf(
+      snapshot([
+        file("/etc/ssh/ssh_host_ed25519_key", "k", { mode: 0o600 }),
+        file("/etc/ssh/ssh_host_ed25519_key.pub", "p"),
+        { path: "/etc/old", kind: "deleted", existedBefore: true },
+        { path: "/etc/localtime", kind: "link", target: "/usr/share/zoneinfo/Europe/Berlin", existedBefore: true, mode: 0o777, uid: 0, gid: 0 },
+        { path: "/opt/app", kind: "dir", mode: 0o755, uid: 0, gid: 0, existedBefore: false, unchanged: false },
+        { path: "/etc", kind: "dir", mode: 0o755, uid: 0, gid: 0, existedBefore: true, unchanged: true },
+      ]),
+      outcome("sprout", 0),
+    );
+    expect(fx["ssh.host-keys"]).toBe("ed25519");
+    expect(fx["file:/etc/old"]).toBe("deleted");
+    expect(fx["timezone.localtime"]).toBe("-> /usr/share/zoneinfo/Europe/Berlin");
+    expect(fx["file:/opt/app"]).toBe("dir 0755 root:root");
+    expect(fx["file:/etc"]).toBeUndefined();
+  });
+
+  it("diffs key by key and explains only what an intentional rule matches", () => {
+    const ds = diffEffects({ a: "1", b: "same", c: "x" }, { a: "2", b: "same", d: "y" });
+    expect(ds).toEqual([
+      { key: "a", cloudInit: "1", sprout: "2" },
+      { key: "c", cloudInit: "x", sprout: undefined },
+      { key: "d", cloudInit: undefined, sprout: "y" },
+    ]);
+    const rules = [
+      { key: /^a$/, cloudInit: /^1$/, sprout: /^2$/, reason: "a differs on purpose" },
+      { cases: /^other case$/, key: /^c$/, reason: "only elsewhere" },
+      { key: /^d$/, cloudInit: /^\(absent\)$/, reason: "sprout adds d" },
+    ];
+    expect(explain("case", ds[0]!, rules)?.reason).toBe("a differs on purpose");
+    expect(unexplained("case", ds, rules).map((d) => d.key)).toEqual(["c"]);
+    expect(unexplained("other case", ds, rules)).toEqual([]);
+  });
+});

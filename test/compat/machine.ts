@@ -1,0 +1,161 @@
+// Boots one NoCloud seed twice on the same lower layers (the cached e2e chroot with
+// Debian's cloud-init layer on top): once with cloud-init's four stages, once with
+// `sprout boot`, each in its own overlay, mount/pid/uts namespace and chroot. After
+// each boot, still inside the namespace, it asks the agent for its status, checks the
+// sudoers files with visudo, and test/compat/collect.mjs lists what the boot changed.
+// Only the upper layers are written; /dev holds only the harmless character devices
+// (no disks: a cloud-config's `mkfs /dev/vdb` must never reach the test machine's).
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUNDLE } from "../helpers/cli";
+// @ts-expect-error -- plain .mjs helper shared with the command line
+import { ensureChroot } from "../e2e/chroot-image.mjs";
+// @ts-expect-error -- plain .mjs helper shared with the bench
+import { ensureCloudInitLayer } from "../bench/cloud-init-chroot.mjs";
+import type { RawSnapshot } from "./effects";
+
+export type Agent = "cloud-init" | "sprout";
+
+export interface Seed {
+  metaData: string;
+  userData?: string | Uint8Array;
+  vendorData?: string | Uint8Array;
+  /** Extra files laid into the machine before the boot (both agents alike). */
+  files?: Record<string, string>;
+}
+
+export interface BootRecord {
+  agent: Agent;
+  bootCode: number | null;
+  bootOutput: string;
+  statusCode: number | null;
+  statusOutput: string;
+  visudoCode: number | null;
+  kernelHostname: string;
+  snapshot: RawSnapshot;
+}
+
+/** Why the compat suite cannot run here, or null when it can. */
+export function compatUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return "the compat suite needs root (overlay mounts, chroot, namespaces)";
+  for (const tool of ["debootstrap", "unshare", "chroot"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `the compat suite needs ${tool}: run test/install-deps.sh`;
+  }
+  if (!existsSync(BUNDLE)) return "dist/sprout.js is missing: run npm run build";
+  return null;
+}
+
+const CLOUD_INIT_BOOT = "cloud-init init --local; cloud-init init; cloud-init modules --mode config; cloud-init modules --mode final";
+const SPROUT_BOOT = "node /usr/lib/sprout/sprout.js boot";
+const COLLECT = join(__dirname, "collect.mjs");
+const SSHD_CONFIG = readFileSync(join(__dirname, "fixtures/sshd_config"), "utf8");
+// What debootstrap writes on a machine without a hosts file of its own (the chroot has none).
+const ETC_HOSTS = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n";
+
+const INNER = `set -u
+lower=$1 upper=$2 work=$3 merged=$4 out=$5 boot=$6 status=$7 collect=$8 node=$9
+mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$merged" || exit 90
+mount -t proc proc "$merged/proc"
+mount --bind "$out/cmdline" "$merged/proc/cmdline"
+mount -t tmpfs -o mode=0755 tmpfs "$merged/run"
+mount -t tmpfs -o mode=0755 tmpfs "$merged/dev"
+for n in null zero full random urandom tty; do : > "$merged/dev/$n"; mount --bind "/dev/$n" "$merged/dev/$n"; done
+ln -s /proc/self/fd "$merged/dev/fd"
+hostname localhost
+chroot "$merged" sh -c "$boot" > "$out/boot.out" 2>&1; echo $? > "$out/boot.rc"
+chroot "$merged" sh -c "$status" > "$out/status.out" 2>&1; echo $? > "$out/status.rc"
+chroot "$merged" visudo -c > "$out/visudo.out" 2>&1; echo $? > "$out/visudo.rc"
+hostname > "$out/hostname"
+umount "$merged/proc/cmdline" "$merged/proc"
+for n in null zero full random urandom tty; do umount "$merged/dev/$n"; done
+umount "$merged/dev" "$merged/run"
+"$node" "$collect" "$merged" "$upper" "$lower" > "$out/snapshot.json"
+`;
+
+function lay(upper: string, path: string, content: string | Uint8Array, mode = 0o644): void {
+  const p = join(upper, path);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, content);
+  chmodSync(p, mode);
+}
+
+/** Runs argv to its end (killed at timeoutMs); async so the test runner's own messages get through. */
+function runToEnd(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stderr: string; error?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ status: null, stderr, error: e.message });
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
+}
+
+/**
+ * The environment both agents start with, as a systemd unit has it: no variables of
+ * the test runner (its PATH would reach the machine's scripts).
+ */
+const BOOT_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
+
+/** One boot of `agent` on `seed` in a fresh overlay; everything it leaves is removed. */
+export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): Promise<BootRecord> {
+  const lowers = `${ensureCloudInitLayer()}:${ensureChroot()}`;
+  const dir = mkdtempSync("/var/tmp/sprout-compat-");
+  try {
+    const upper = join(dir, "upper");
+    const out = join(dir, "out");
+    for (const d of ["upper", "work", "merged", "out"]) mkdirSync(join(dir, d));
+    writeFileSync(join(out, "cmdline"), "root=/dev/vda1 ro console=ttyS0\n");
+    // What both machines have before the boot: an ssh server's config (the chroot has
+    // only the client), an /etc/hosts, and the seed in cloud-init's NoCloud seed folder.
+    lay(upper, "/etc/ssh/sshd_config", SSHD_CONFIG);
+    lay(upper, "/etc/hosts", ETC_HOSTS);
+    lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
+    if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
+    if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
+    for (const [p, c] of Object.entries(seed.files ?? {})) lay(upper, p, c);
+    // Only the seed: neither agent may probe a link-local metadata service. cloud-init's
+    // locale module is off: the chroot has no `locales` package (update-locale fails)
+    // and sprout has no locale module (docs/compat.md).
+    if (agent === "cloud-init") {
+      lay(upper, "/etc/cloud/cloud.cfg.d/99-compat.cfg", "datasource_list: [NoCloud, None]\nlocale: false\n");
+    } else {
+      lay(upper, "/usr/lib/sprout/sprout.js", readFileSync(BUNDLE), 0o755);
+      lay(upper, "/usr/bin/sprout", '#!/bin/sh\nexec node /usr/lib/sprout/sprout.js "$@"\n', 0o755);
+      lay(upper, "/etc/sprout/config.d/99-compat.yaml", "datasource_list: [NoCloud, None]\n");
+    }
+    const boot = agent === "cloud-init" ? CLOUD_INIT_BOOT : SPROUT_BOOT;
+    const status = agent === "cloud-init" ? "cloud-init status --long" : "node /usr/lib/sprout/sprout.js status";
+    const r = await runToEnd(
+      ["unshare", "--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath],
+      BOOT_ENV,
+      timeoutMs,
+    );
+    const read = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
+    const code = (f: string) => (read(f).trim() === "" ? null : Number(read(f).trim()));
+    if (r.status !== 0 || !read("snapshot.json")) {
+      throw new Error(`compat harness: the ${agent} machine did not run (exit ${r.status}${r.error ? `, ${r.error}` : ""}): ${r.stderr}\n${read("boot.out")}`);
+    }
+    return {
+      agent,
+      bootCode: code("boot.rc"),
+      bootOutput: read("boot.out"),
+      statusCode: code("status.rc"),
+      statusOutput: read("status.out"),
+      visudoCode: code("visudo.rc"),
+      kernelHostname: read("hostname").trim(),
+      snapshot: JSON.parse(read("snapshot.json")) as RawSnapshot,
+    };
+  } finally {
+    spawnSync("umount", ["-R", join(dir, "merged")], { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
