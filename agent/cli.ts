@@ -99,6 +99,12 @@ for (const name of ["stdout", "stderr"] as const) {
   });
 }
 
+// When nothing is left to do, exit at once: letting Node return normally makes V8 free
+// its whole heap first, about 8 ms a boot on a small VM, for memory the kernel frees anyway.
+// "beforeExit" comes only once the event loop is empty (no socket, child or timer left), and
+// process.exit still runs the "exit" handlers (the code cache is written there).
+process.once("beforeExit", () => process.exit());
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
