@@ -2,24 +2,14 @@
 // fixtures/*.eni and *.rules were written by cloud-init's own renderer
 // (fixtures/render-with-cloud-init.py). Where sprout differs on purpose, the test
 // says how, and docs/compat.md says why.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseYaml } from "../yaml";
 import { ENI_FILE, UDEV_RULES_FILE, renderEni } from "./eni";
 import { parseNetworkConfig } from "./state";
+import { FIXTURES_DIR as FIXTURES, fixture, fixtureNames } from "./test-fixtures";
 
-const FIXTURES = join(__dirname, "fixtures");
-
-export function fixture(name: string): { doc: unknown; nicsByMac: Map<string, string> } {
-  const text = readFileSync(join(FIXTURES, `${name}.yaml`), "utf8");
-  const nics = JSON.parse(/^# nics:(.*)$/m.exec(text)?.[1] ?? "{}") as Record<string, string>;
-  return { doc: parseYaml(text).value, nicsByMac: new Map(Object.entries(nics).map(([n, m]) => [m.toLowerCase(), n])) };
-}
-
-const names = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith(".eni"))
-  .map((f) => f.replace(/\.eni$/, ""));
+const names = fixtureNames(".eni");
 
 describe("ENI as cloud-init 22.4.2 writes it", () => {
   it("has fixtures", () => expect(names.length).toBeGreaterThanOrEqual(6));
