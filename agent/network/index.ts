@@ -8,7 +8,7 @@
 // written: the network stays as the image had it. Nothing here brings a link up,
 // and nothing touches a live NIC unless the target is the running system (--root /).
 import type { Cmdline } from "../cmdline";
-import type { Host, TargetRoot } from "../host/types";
+import type { Host, Runner, TargetRoot } from "../host/types";
 import { isPlainObject } from "../merge";
 import type { CloudConfig } from "../types";
 import { ENI_FILE, renderEni } from "./eni";
@@ -84,12 +84,14 @@ export function plannedRenames(ns: NetworkState, nics: Nic[]): Array<[string, st
   return out;
 }
 
-/** Renames NICs on the running system (the rendered files name them by their new names); never with --root elsewhere. */
-async function renameLive(h: Host, renames: Array<[string, string]>, warnings: string[]): Promise<void> {
-  if (!h.root.isSystemRoot) return;
+/**
+ * Renames NICs with `ip link` (the rendered files name them by their new names).
+ * Only for the running system: applyNetworkConfig calls it when the target root is /.
+ */
+export async function renameLive(run: Runner, renames: Array<[string, string]>, warnings: string[]): Promise<void> {
   for (const [from, to] of renames) {
     for (const argv of [["ip", "link", "set", "dev", from, "down"], ["ip", "link", "set", "dev", from, "name", to]]) {
-      const r = await h.run.run(argv, { timeoutMs: 10_000 });
+      const r = await run.run(argv, { timeoutMs: 10_000 });
       if (r.code !== 0) {
         warnings.push(`could not rename ${from} to ${to} (${argv.join(" ")}: ${r.spawnError ?? (r.stderr.toString().trim() || `exit ${r.code}`)}); the rendered files take effect after a reboot`);
         break;
@@ -151,7 +153,7 @@ export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Pro
   warnings.push(...ns.warnings.map((w) => `[network] ${w}`));
   const renames = plannedRenames(ns, nics);
   if (!input.newInstance) {
-    await renameLive(h, renames, warnings);
+    if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
     return result("unchanged", `not a new instance: the network configuration written at its first boot stays (from ${source})`);
   }
   const renderer = pickRenderer(h.root, input.system, warnings);
@@ -160,7 +162,7 @@ export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Pro
   }
   const files = render(renderer, ns);
   writeFiles(h, renderer, files);
-  await renameLive(h, renames, warnings);
+  if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
   const where = renderer === "eni" ? ENI_FILE : `${NETWORKD_DIR}/10-cloud-init-*`;
   return result("written", `rendered the network-config from ${source} for ${renderer === "eni" ? "ifupdown" : "systemd-networkd"} (${where})`, [], [...files.keys()]);
 }
