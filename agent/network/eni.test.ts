@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENI_FILE, UDEV_RULES_FILE, renderEni } from "./eni";
 import { parseNetworkConfig } from "./state";
-import { FIXTURES_DIR as FIXTURES, fixture, fixtureNames } from "./test-fixtures";
+import { FIXTURES_DIR as FIXTURES, fixture, fixtureNames } from "../../test/helpers/network-fixtures";
 
 const names = fixtureNames(".eni");
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ENI_FILE, renderEni } from "./eni";
-import { fixture, fixtureNames } from "./test-fixtures";
+import { fixture, fixtureNames } from "../../test/helpers/network-fixtures";
 import { renderNetworkd } from "./networkd";
 import { parseNetworkConfig } from "./state";
 

@@ -1,10 +1,10 @@
-// The network-config fixtures (fixtures/*.yaml) for the tests: the document and the
+// The network-config fixtures (agent/network/fixtures/*.yaml) for the tests: the document and the
 // machine's NICs its `# nics:` line describes (MAC -> name).
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseYaml } from "../yaml";
+import { parseYaml } from "../../agent/yaml";
 
-export const FIXTURES_DIR = join(__dirname, "fixtures");
+export const FIXTURES_DIR = join(__dirname, "../../agent/network/fixtures");
 
 export const fixtureNames = (ext: string) =>
   readdirSync(FIXTURES_DIR)
