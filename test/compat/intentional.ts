@@ -127,4 +127,19 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A jinja template that names a variable the instance data lacks: both render the same text (None, CI_MISSING_JINJA_VAR/<name>); cloud-init 22.4.2 only logs a warning, sprout reports the boot degraded, as newer cloud-init (23.4 and later) does for warnings (\"degraded done\").",
   },
+  {
+    cases: /^network-config/,
+    key: /^file:\/etc\/network\/interfaces\.d\/50-cloud-init$/,
+    cloudInit: /\\n    dns \{'/,
+    sprout: /^(?![\s\S]*    dns \{)/,
+    reason:
+      "v2 nameservers on a device: cloud-init 22.4.2 also writes the interface's nameservers as Python's repr of a dict (`dns {'nameservers': [...], 'search': [...]}`) into the stanza, an option no ifupdown hook reads; sprout leaves that line out. Every other line is the same (the nameservers are in dns-nameservers on the stanza and on lo in both).",
+  },
+  {
+    cases: /set-name renaming a NIC/,
+    key: /^(status|file:\/etc\/network\/interfaces\.d\/50-cloud-init|file:\/etc\/udev(\/rules\.d(\/70-persistent-net\.rules)?)?)$/,
+    cloudInit: /^(errors reported|\(absent\))$/,
+    reason:
+      "v2 with match.macaddress, set-name and nameservers, on a machine whose NIC has another name now (the first boot): cloud-init 22.4.2 crashes in its local stage (KeyError: it looks the nameservers' interface up by the NIC's current name) and writes no network configuration at all; sprout renders it (the udev rule names the NIC at the next boot, and on the running system it is renamed at once).",
+  },
 ];
