@@ -277,6 +277,8 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
  */
 async function renderNetwork(ctx: BootContext, stage: Stage): Promise<void> {
   const adopted = ctx.state.instanceId !== null && ctx.networkConfig !== undefined;
+  const t0 = ctx.h.clock.monoMs();
+  const c0 = ctx.h.clock.cpuMs();
   const res = await applyNetworkConfig(ctx.h, {
     cmdline: ctx.cmdline,
     system: ctx.system,
@@ -288,7 +290,8 @@ async function renderNetwork(ctx: BootContext, stage: Stage): Promise<void> {
     ctx.h.log.warn(w, { stage });
   }
   for (const e of res.errors) record(ctx, stage, "network", e);
-  ctx.h.log.info(`network: ${res.status}: ${res.detail}`, { evt: "network", stage, result: res.status, files: res.files });
+  const timing = { ms: Math.round((ctx.h.clock.monoMs() - t0) * 10) / 10, cpu_ms: Math.round((ctx.h.clock.cpuMs() - c0) * 10) / 10 };
+  ctx.h.log.info(`network: ${res.status}: ${res.detail}`, { evt: "network", stage, result: res.status, files: res.files, ...timing });
 }
 
 const STAGE_BODIES: Record<Stage, (ctx: BootContext) => Promise<void>> = {
