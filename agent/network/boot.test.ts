@@ -15,22 +15,8 @@ afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
 
 const SEED = "/var/lib/cloud/seed/nocloud";
 const IFUPDOWN = { "/usr/sbin/ifup": "", "/usr/sbin/ifdown": "", "/usr/sbin/ifquery": "", "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n" };
-const PROXMOX = `version: 1
-config:
-    - type: physical
-      name: eth0
-      mac_address: 'bc:24:11:5e:0a:01'
-      subnets:
-      - type: static
-        address: '192.168.1.50'
-        netmask: '255.255.255.0'
-        gateway: '192.168.1.1'
-    - type: nameserver
-      address:
-      - '192.168.1.1'
-      search:
-      - 'lab.example'
-`;
+// Proxmox VE's network-config (static IPv4 and IPv6, a nameserver entry), the ENI fixture's.
+const PROXMOX = readFileSync(join(__dirname, "fixtures/v1-proxmox-static.yaml"), "utf8");
 
 function machine(iid: string, networkConfig: string | null, extra: Record<string, string> = {}): TempRoot {
   const r = tempRoot({
@@ -60,7 +46,7 @@ describe("network-config at boot", () => {
     const st = await boot(r);
     expect(st.v1.errors).toEqual([]);
     expect(exitCodeFor(bootState(st))).toBe(0);
-    expect(read(r, ENI_FILE)).toContain("auto lo\niface lo inet loopback\n    dns-nameservers 192.168.1.1\n    dns-search lab.example\n\nauto eth0\niface eth0 inet static\n    address 192.168.1.50/24\n    gateway 192.168.1.1\n");
+    expect(read(r, ENI_FILE)).toContain("auto lo\niface lo inet loopback\n    dns-nameservers 192.168.1.1 9.9.9.9\n    dns-search lab.example\n\nauto eth0\niface eth0 inet static\n    address 192.168.1.50/24\n    gateway 192.168.1.1\n");
     expect(read(r, UDEV_RULES_FILE)).toContain('ATTR{address}=="bc:24:11:5e:0a:01", NAME="eth0"');
     expect(networkLog(r)).toEqual([expect.objectContaining({ stage: "local", result: "written", files: [ENI_FILE, UDEV_RULES_FILE] })]);
   });

@@ -400,25 +400,7 @@ const networkCases: CompatCase[] = [
     metaData: meta("iid-net-v1"),
     userData: "#cloud-config\n",
     nics: { eth0: "bc:24:11:5e:0a:01" },
-    networkConfig: `version: 1
-config:
-    - type: physical
-      name: eth0
-      mac_address: 'bc:24:11:5e:0a:01'
-      subnets:
-      - type: static
-        address: '192.168.1.50'
-        netmask: '255.255.255.0'
-        gateway: '192.168.1.1'
-      - type: static6
-        address: '2001:db8::50/64'
-        gateway: '2001:db8::1'
-    - type: nameserver
-      address:
-      - '192.168.1.1'
-      search:
-      - 'lab.example'
-`,
+    networkConfig: readFileSync(join(__dirname, "../../agent/network/fixtures/v1-proxmox-static.yaml"), "utf8"),
   },
   {
     name: "network-config v2: static with set-name, gateway4/6, routes and nameservers",
