@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { startSeedServer, type SeedServer } from "../../test/helpers/seed-server";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { runStages } from "../boot";
 import { bootState, exitCodeFor } from "../status";
@@ -11,7 +12,12 @@ import { STAGES } from "../types";
 import { ENI_FILE, UDEV_RULES_FILE } from "./eni";
 
 const roots: TempRoot[] = [];
-afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
+let server: SeedServer | null = null;
+afterEach(async () => {
+  roots.splice(0).forEach((r) => r.cleanup());
+  await server?.close();
+  server = null;
+});
 
 const SEED = "/var/lib/cloud/seed/nocloud";
 const IFUPDOWN = { "/usr/sbin/ifup": "", "/usr/sbin/ifdown": "", "/usr/sbin/ifquery": "", "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n" };
@@ -90,5 +96,19 @@ describe("network-config at boot", () => {
     expect((await boot(none)).v1.errors).toEqual([]);
     expect(existsSync(join(none.dir, ENI_FILE))).toBe(false);
     expect(networkLog(none)[0]).toMatchObject({ result: "nothing" });
+  });
+
+  it("a seed URL (network stage): the DHCP fallback in the local stage, then the seed's network-config", async () => {
+    server = await startSeedServer({ "/seed/meta-data": "instance-id: iid-net-url\n", "/seed/network-config": "version: 2\nethernets:\n  ens3:\n    addresses: [10.9.8.7/24]\n" });
+    const r = tempRoot({ "/proc/cmdline": `root=/dev/vda1 ds=nocloud-net;s=${server.url}/seed/ ro\n`, ...IFUPDOWN, "/sys/class/net/ens3/address": "52:54:00:12:34:56\n", "/sys/class/net/ens3/carrier": "1\n" });
+    roots.push(r);
+    const st = await boot(r);
+    expect(st.v1.errors).toEqual([]);
+    expect(networkLog(r).map((l) => [l.stage, l.result])).toEqual([
+      ["local", "written"],
+      ["network", "written"],
+    ]);
+    expect(networkLog(r)[0].msg).toMatch(/from the fallback/);
+    expect(read(r, ENI_FILE)).toContain("auto ens3\niface ens3 inet static\n    address 10.9.8.7/24\n");
   });
 });
