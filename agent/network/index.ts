@@ -158,7 +158,9 @@ export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Pro
   }
   const renderer = pickRenderer(h.root, input.system, warnings);
   if (!renderer) {
-    return result("failed", LEFT_AS_IS, [`[network] neither ifupdown (ifup, ifdown, ifquery and /etc/network/interfaces) nor systemd-networkd is installed in the image, so the network-config from ${source} cannot be rendered; ${LEFT_AS_IS}. Install ifupdown or systemd, or set network: {config: disabled}`]);
+    // A warning, as cloud-init only logs it: such an image manages its network some other way (NetworkManager, a container's runtime).
+    warnings.push(`[network] neither ifupdown (ifup, ifdown, ifquery and /etc/network/interfaces) nor systemd-networkd is installed in the image, so the network-config from ${source} cannot be rendered; ${LEFT_AS_IS}. Install ifupdown or systemd-networkd, or set network: {config: disabled} to silence this`);
+    return result("nothing", `no renderer in the image; ${LEFT_AS_IS}`);
   }
   const files = render(renderer, ns);
   writeFiles(h, renderer, files);
