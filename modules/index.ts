@@ -7,6 +7,7 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
@@ -41,6 +42,7 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  ntp,
   timezone,
   grubFallback,
   // final

@@ -1,0 +1,206 @@
+// The ntp module on temp roots. The expected files in fixtures/ are cloud-init 22.4.2's
+// Debian templates (from Debian's cloud-init package) rendered by Python's Jinja2 the
+// way cloud-init's templater does (trim_blocks, header line dropped, trailing newline
+// kept); test/compat checks the same against a real cloud-init boot.
+// apt-get and systemctl never run here: the Host records them (recordingHost).
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { moduleContext, recordingHost } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { parseYaml } from "../../agent/yaml";
+import { ntp } from ".";
+
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8");
+/** cc_ntp's two documented examples (cloud-init 22.4.2's module docs), as users paste them. */
+const docExample = (name: string) => parseYaml(fixture(name)).value as Record<string, unknown>;
+const EXE = "#!/bin/sh\n";
+let root: TempRoot;
+afterEach(() => root?.cleanup());
+
+/** A temp root with these programs installed (executable files). */
+function machine(programs: string[], files: Record<string, string> = {}): TempRoot {
+  const r = tempRoot(files);
+  for (const p of programs) r.write(p, EXE, 0o755);
+  return r;
+}
+
+async function runNtp(r: TempRoot, cfg: Record<string, unknown>, answer?: (argv: string[]) => { code: number; stderr?: Buffer }) {
+  const rec = recordingHost(r.host(), answer ? { run: answer } : {});
+  const res = await ntp.run(cfg, moduleContext(r, { host: rec.host, stage: "config" }));
+  return { res, runs: rec.runs.map((x) => x.argv) };
+}
+
+const read = (r: TempRoot, p: string) => r.host().root.tryReadText(p);
+
+describe("ntp: cloud-init's documented examples", () => {
+  it("module-docs example 1: ntp_client chrony (installed) writes /etc/chrony/chrony.conf with the Debian pools and keeps the package's file as .dist", async () => {
+    root = machine(["usr/sbin/chronyd"], { "etc/chrony/chrony.conf": "# the package's file\npool 2.debian.pool.ntp.org iburst\n" });
+    const { res, runs } = await runNtp(root, docExample("docs-example1.yaml"));
+    expect(res.errors).toEqual([]);
+    expect(res.status).toBe("changed");
+    expect(read(root, "/etc/chrony/chrony.conf")).toBe(fixture("chrony-default.conf"));
+    expect(read(root, "/etc/chrony/chrony.conf.dist")).toBe("# the package's file\npool 2.debian.pool.ntp.org iburst\n");
+    expect(statSync(join(root.dir, "etc/chrony/chrony.conf")).mode & 0o777).toBe(0o644);
+    // Not the running system: no apt-get, no systemctl.
+    expect(runs).toEqual([]);
+    expect(res.detail).toMatch(/chrony not restarted \(no running systemd here\)/);
+  });
+
+  it("module-docs example 2: a client of your own with its inline template, pools and servers (cloud-init's '# poolspool' included)", async () => {
+    root = machine(["usr/sbin/myntpclientd"]);
+    const { res } = await runNtp(root, docExample("docs-example2.yaml"));
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/myntpclient/myntpclient.conf")).toBe(fixture("custom-example2.conf"));
+  });
+});
+
+describe("ntp: choosing the client (Debian's preference: chrony, systemd-timesyncd, ntp, ntpdate)", () => {
+  it("auto with systemd-timesyncd installed writes its drop-in, nothing installed", async () => {
+    root = machine(["lib/systemd/systemd-timesyncd"]);
+    const { res, runs } = await runNtp(root, { ntp: null });
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/systemd/timesyncd.conf.d/cloud-init.conf")).toBe(fixture("timesyncd-default.conf"));
+    expect(runs).toEqual([]);
+  });
+
+  it("auto prefers chrony over systemd-timesyncd when both are installed", async () => {
+    root = machine(["lib/systemd/systemd-timesyncd", "usr/sbin/chronyd"]);
+    const { res } = await runNtp(root, { ntp: { servers: ["ntp.server.local", "192.168.23.2"], pools: ["0.int.pool.ntp.org"] } });
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/chrony/chrony.conf")).toBe(fixture("chrony-servers-pools.conf"));
+    expect(read(root, "/etc/systemd/timesyncd.conf.d/cloud-init.conf")).toBeNull();
+  });
+
+  it("ntp_client systemd-timesyncd with servers and pools: one NTP= line, servers first", async () => {
+    root = machine(["lib/systemd/systemd-timesyncd", "usr/sbin/chronyd"]);
+    const { res } = await runNtp(root, { ntp: { ntp_client: "systemd-timesyncd", servers: ["ntp.example.com"], pools: ["pool.example.com"] } });
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/systemd/timesyncd.conf.d/cloud-init.conf")).toBe(fixture("timesyncd-servers.conf"));
+  });
+
+  it("ntp_client ntp writes /etc/ntp.conf from the Debian template", async () => {
+    root = machine(["usr/sbin/ntpd"]);
+    const { res } = await runNtp(root, { ntp: { ntp_client: "ntp", servers: ["ntp.example.com"] } });
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/ntp.conf")).toBe(fixture("ntp-servers.conf"));
+  });
+
+  it("a program without the executable bit does not count as installed", async () => {
+    root = tempRoot({ "usr/sbin/chronyd": "not a program" });
+    root.write("lib/systemd/systemd-timesyncd", EXE, 0o755);
+    const { res } = await runNtp(root, { ntp: {} });
+    expect(res.detail).toMatch(/^systemd-timesyncd: wrote/);
+  });
+
+  it("peers and allow go into chrony's file; other clients say they are not used", async () => {
+    root = machine(["usr/sbin/chronyd", "lib/systemd/systemd-timesyncd"]);
+    let { res } = await runNtp(root, { ntp: { servers: ["ntp.example.com"], peers: ["peer1.example.com"], allow: ["192.0.2.0/24", "2001:db8::/32"] } });
+    expect(res.errors).toEqual([]);
+    expect(read(root, "/etc/chrony/chrony.conf")).toContain("# servers\nserver ntp.example.com iburst\npeer peer1.example.com\nallow 192.0.2.0/24\nallow 2001:db8::/32\n\n# This directive");
+    ({ res } = await runNtp(root, { ntp: { ntp_client: "systemd-timesyncd", servers: ["ntp.example.com"], peers: ["peer1.example.com"] } }));
+    expect(res.errors).toEqual([]);
+    expect(res.detail).toContain("peers not used");
+  });
+});
+
+describe("ntp: installing a missing client goes through package_update_upgrade_install's apt path", () => {
+  it("no client installed: chrony is installed (apt-get update, install chrony, in the target) after its file is written", async () => {
+    root = tempRoot();
+    const { res, runs } = await runNtp(root, { ntp: {} });
+    expect(res.errors).toEqual([]);
+    expect(runs.map((a) => a.slice(0, 3).concat(a.slice(-2)))).toEqual([
+      ["chroot", root.dir, "apt-get", "--quiet", "update"],
+      ["chroot", root.dir, "apt-get", "install", "chrony"],
+    ]);
+    expect(read(root, "/etc/chrony/chrony.conf")).toBe(fixture("chrony-default.conf"));
+    expect(res.detail).toContain("installed chrony");
+  });
+
+  it("apt-get fails: an error saying which package to preinstall; the file is written, no restart, the module returns", async () => {
+    root = tempRoot();
+    const { res, runs } = await runNtp(root, { ntp: { ntp_client: "chrony", servers: ["ntp.example.com"] } }, (argv) =>
+      argv.includes("update") ? { code: 100, stderr: Buffer.from("E: Failed to fetch http://deb.debian.org/...  Temporary failure resolving\n") } : { code: 0 },
+    );
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]).toMatch(/^the ntp client chrony is not installed and installing it failed \(apt-get update failed: E: Failed to fetch.*\); preinstall chrony in the image/);
+    expect(runs).toHaveLength(1);
+    expect(read(root, "/etc/chrony/chrony.conf")).toContain("server ntp.example.com iburst\n");
+  });
+
+  it("apt_get_command from the cloud-config is used, as the package module does", async () => {
+    root = tempRoot();
+    const { runs } = await runNtp(root, { ntp: { ntp_client: "ntp" }, apt_get_command: ["apt-get", "-y"] });
+    expect(runs[1]).toEqual(["chroot", root.dir, "apt-get", "-y", "install", "ntp"]);
+  });
+});
+
+describe("ntp: off, absent, and bad input (an error naming the entry, nothing written)", () => {
+  it("no ntp key: skipped, nothing read or written", async () => {
+    root = tempRoot();
+    const { res, runs } = await runNtp(root, { timezone: "UTC" });
+    expect(res.status).toBe("skipped");
+    expect(runs).toEqual([]);
+  });
+
+  it("enabled: false (and the strings cloud-init takes as false) leave everything alone", async () => {
+    for (const enabled of [false, "false", "no", "off", "0"]) {
+      root = machine(["usr/sbin/chronyd"]);
+      const { res } = await runNtp(root, { ntp: { enabled, servers: ["ntp.example.com"] } });
+      expect(res.status).toBe("skipped");
+      expect(read(root, "/etc/chrony/chrony.conf")).toBeNull();
+      root.cleanup();
+    }
+  });
+
+  const ORIGINAL = "# the package's file\n";
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    ["an unknown ntp_client", { ntp_client: "chronyy" }, /^ntp\.ntp_client "chronyy" is not one of auto, chrony, ntp, ntpdate, openntpd, systemd-timesyncd: pick one of those, or describe your own client with ntp\.config/],
+    ["servers not a list", { servers: "ntp.example.com" }, /^ntp\.servers must be a list of host names or addresses, e\.g\. \[ntp\.example\.com\], not "ntp\.example\.com"/],
+    ["a server with a newline (config injection)", { servers: ["ntp.example.com\nallow all"] }, /^ntp\.servers\[0\] "ntp\.example\.com\\nallow all" is not a host name or address/],
+    ["a pool with a space", { pools: ["ok.example.com", "0.pool.ntp.org maxsources 9"] }, /^ntp\.pools\[1\] "0\.pool\.ntp\.org maxsources 9" is not a host name/],
+    ["a server that is a number", { servers: [123] }, /^ntp\.servers\[0\] 123 is not a host name/],
+    ["an allow entry with a #", { allow: ["10.0.0.0/8 # lab"] }, /^ntp\.allow\[0\] "10\.0\.0\.0\/8 # lab" is not a network/],
+    ["a template given as a path", { config: { template: "/etc/cloud/templates/chrony.conf.mine.tmpl" } }, /^ntp\.config\.template is the template's text, not a path: "\/etc\/cloud\/templates\/chrony\.conf\.mine\.tmpl" \(and there is no such file\)/],
+    ["openntpd, which has no Debian template", { ntp_client: "openntpd" }, /^ntp\.ntp_client "openntpd" has no Debian template \(cloud-init has none either\): give its configuration as ntp\.config\.template/],
+    ["a setting ntp.config does not have", { config: { conf_path: "/etc/x" } }, /^ntp\.config\.conf_path is not a setting of ntp\.config/],
+    ["a relative confpath", { config: { confpath: "chrony.conf" } }, /^ntp\.config\.confpath must be an absolute path/],
+    ["a package name with a space", { config: { packages: ["chrony ntp"] } }, /^ntp\.config\.packages must be a list of Debian package names/],
+    ["a template with a statement sprout does not know", { config: { template: "## template:jinja\n{% include 'x' %}\n" } }, /^ntp\.config\.template: line 1: the statement "\{% include 'x' %\}" is not supported/],
+    ["a template naming a variable cloud-init does not pass", { config: { template: "## template:jinja\nserver {{ server }}\n" } }, /^ntp\.config\.template: line 1: the template uses "server", but only servers, pools, peers, allow are defined/],
+    ["a template with an unclosed if", { config: { template: "## template:jinja\n{% if servers %}\nx\n" } }, /^ntp\.config\.template: line 1: the "if" is never closed/],
+  ];
+  for (const [what, cfg, message] of bad) {
+    it(`${what}: error, the existing file untouched, no .dist, nothing run`, async () => {
+      root = machine(["usr/sbin/chronyd"], { "etc/chrony/chrony.conf": ORIGINAL });
+      const { res, runs } = await runNtp(root, { ntp: cfg });
+      expect(res.status).toBe("unchanged");
+      expect(res.errors).toHaveLength(1);
+      expect(res.errors![0]).toMatch(message);
+      expect(res.errors![0]).toMatch(/; nothing written$/);
+      expect(read(root, "/etc/chrony/chrony.conf")).toBe(ORIGINAL);
+      expect(read(root, "/etc/chrony/chrony.conf.dist")).toBeNull();
+      expect(runs).toEqual([]);
+    });
+  }
+
+  it("every bad entry is named at once", async () => {
+    root = machine(["usr/sbin/chronyd"]);
+    const { res } = await runNtp(root, { ntp: { servers: ["a b", "ok"], pools: ["c\nd"] } });
+    expect(res.errors!.map((e) => e.slice(0, 15))).toEqual(["ntp.servers[0] ", "ntp.pools[0] \"c"]);
+  });
+
+  it("ntp that is not a mapping is an error", async () => {
+    root = tempRoot();
+    const { res } = await runNtp(root, { ntp: ["ntp.example.com"] });
+    expect(res.errors![0]).toMatch(/^ntp must be a mapping/);
+  });
+
+  it("a confpath that is a directory is an error, nothing written", async () => {
+    root = machine(["usr/sbin/chronyd"]);
+    root.write("etc/chrony/chrony.conf/keep", "x");
+    const { res } = await runNtp(root, { ntp: {} });
+    expect(res.errors![0]).toMatch(/^ntp\.config\.confpath \/etc\/chrony\/chrony\.conf is a dir, not a file; nothing written$/);
+    expect(read(root, "/etc/chrony/chrony.conf/keep")).toBe("x");
+  });
+});
