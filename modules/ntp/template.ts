@@ -214,6 +214,7 @@ class ExprParser {
       this.take("]");
       e = { t: "list", items };
     } else if (/^\d/.test(t)) e = { t: "lit", v: Number(t) };
+    else if (t === "-" && /^\d/.test(this.peek() ?? "")) e = { t: "lit", v: -Number(this.take()) };
     else if (t.startsWith('"') || t.startsWith("'")) e = { t: "lit", v: t.slice(1, -1).replace(/\\(.)/g, "$1") };
     else if (t === "true" || t === "True") e = { t: "lit", v: true };
     else if (t === "false" || t === "False") e = { t: "lit", v: false };
