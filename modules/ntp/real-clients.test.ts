@@ -75,7 +75,7 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/systemd/timesyncd.conf.d
 cp "$1" /run/systemd/timesyncd.conf.d/cloud-init.conf
 mkdir -p /var/lib/systemd && mount -t tmpfs tmpfs /var/lib/systemd
-exec "$2"`;
+"$2"`;
   return new Promise((resolve) => {
     const child = spawn("unshare", ["--mount", "--net", "--pid", "--fork", "--kill-child", "--propagation", "private", "sh", "-c", script, "sh", dropIn, timesyncdBin], {
       env: { PATH: process.env.PATH, SYSTEMD_LOG_LEVEL: "debug", SYSTEMD_LOG_TARGET: "console" },
@@ -109,9 +109,9 @@ describe.skipIf(timesyncdWhy !== null)("ntp: systemd-timesyncd reads the drop-in
   it("the check can fail: a drop-in line timesyncd does not understand is reported", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sprout-timesyncd-"));
     try {
-      writeFileSync(join(dir, "bad.conf"), "[Time]\nNTP=ntp.example.com\nServers=x\n");
+      writeFileSync(join(dir, "bad.conf"), "[Time]\nNTP=ntp.example.com\nBogusKey=x\n");
       const log = await timesyncdReads(join(dir, "bad.conf"));
-      expect(log).toMatch(/cloud-init\.conf:3: Unknown key '?Servers'? in section \[Time\]/);
+      expect(log).toMatch(/cloud-init\.conf:3: Unknown key '?BogusKey'? in section \[Time\]/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
