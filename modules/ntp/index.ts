@@ -26,6 +26,7 @@ export const NTP_SCHEMA = {
     description:
       "Configure an NTP client. `ntp:` alone (or `ntp: {}`) configures the image's client with the default pools 0-3.debian.pool.ntp.org, installing chrony when no client is installed.",
     examples: [{ enabled: true, ntp_client: "chrony", servers: ["ntp.example.com"], pools: ["0.int.pool.ntp.org"] }],
+    additionalProperties: false,
     properties: {
       enabled: { type: "boolean", description: "false: leave NTP alone (nothing installed or written).", default: true, examples: [false] },
       ntp_client: {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseYaml } from "../../agent/yaml";
+import { validateCloudConfig } from "../../agent/schema/validate";
 import { ntp } from ".";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", name), "utf8");
@@ -202,5 +203,22 @@ describe("ntp: off, absent, and bad input (an error naming the entry, nothing wr
     const { res } = await runNtp(root, { ntp: {} });
     expect(res.errors![0]).toMatch(/^ntp\.config\.confpath \/etc\/chrony\/chrony\.conf is a dir, not a file; nothing written$/);
     expect(read(root, "/etc/chrony/chrony.conf/keep")).toBe("x");
+  });
+});
+
+describe("ntp: sprout schema", () => {
+  const problems = (text: string) => validateCloudConfig(text, { file: "user-data", requireHeader: true }).map((p) => `${p.path}: ${p.message}`);
+  it("accepts both documented examples and every key", () => {
+    expect(problems(fixture("docs-example1.yaml"))).toEqual([]);
+    expect(problems(fixture("docs-example2.yaml"))).toEqual([]);
+    expect(problems("#cloud-config\nntp:\n  servers: [ntp.example.com]\n  pools: [p.example.com]\n  peers: [peer.example.com]\n  allow: [192.0.2.0/24]\n")).toEqual([]);
+    expect(problems("#cloud-config\nntp:\n")).toEqual([]);
+  });
+  it("names servers given as a string and a misspelt key", () => {
+    const p = problems("#cloud-config\nntp:\n  servers: ntp.example.com\n  server: [x]\n  config: {conf_path: /x}\n");
+    expect(p.join("\n")).toMatch(/ntp\.servers/);
+    expect(p.join("\n")).toMatch(/server/);
+    expect(p.join("\n")).toMatch(/conf_path/);
+    expect(p.length).toBe(3);
   });
 });
