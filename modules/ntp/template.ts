@@ -132,21 +132,20 @@ class ExprParser {
     if (!this.done()) this.fail(`unexpected "${this.peek()}"`);
     return e;
   }
-  or(): Expr {
-    let a = this.and();
-    while (this.peek() === "or") {
-      this.take();
-      a = { t: "bin", op: "or", a, b: this.and() };
+  /** `next (op next)*`, grouped to the left. */
+  leftAssoc(ops: string[], next: () => Expr): Expr {
+    let a = next();
+    while (ops.includes(this.peek() ?? "")) {
+      const op = this.take();
+      a = { t: "bin", op, a, b: next() };
     }
     return a;
   }
+  or(): Expr {
+    return this.leftAssoc(["or"], () => this.and());
+  }
   and(): Expr {
-    let a = this.not();
-    while (this.peek() === "and") {
-      this.take();
-      a = { t: "bin", op: "and", a, b: this.not() };
-    }
-    return a;
+    return this.leftAssoc(["and"], () => this.not());
   }
   not(): Expr {
     if (this.peek() === "not") {
@@ -170,11 +169,7 @@ class ExprParser {
     return a;
   }
   add(): Expr {
-    let a = this.filtered();
-    while (this.peek() === "+" || this.peek() === "~") {
-      const op = this.take();
-      a = { t: "bin", op, a, b: this.filtered() };
-    }
+    const a = this.leftAssoc(["+", "~"], () => this.filtered());
     if (this.peek() && ["-", "*", "/", "%"].includes(this.peek()!)) this.fail(`the operator "${this.peek()}" is not supported by sprout's ntp templates`);
     return a;
   }
