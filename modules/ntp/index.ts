@@ -177,15 +177,14 @@ export const ntp: Module = {
     const root = ctx.host.root;
     const path = c.client.confpath;
     const existing = root.lstat(path);
-    if (existing && existing.kind !== "file") return { status: "unchanged", errors: [`ntp.config.confpath ${path} is a ${existing.kind}, not a file; nothing written`] };
+    if (existing && existing.kind !== "file" && existing.kind !== "symlink") return { status: "unchanged", errors: [`ntp.config.confpath ${path} is a ${existing.kind}, not a file; nothing written`] };
 
-    // cloud-init renames the file it replaces to .dist; a copy then an atomic replace
-    // leaves a complete file at `path` at every moment.
+    // cloud-init renames the file it replaces to .dist; a copy (or the same link) then an
+    // atomic replace leaves a complete file at `path` at every moment.
     const notes: string[] = [];
-    if (existing) {
-      root.writeAtomic(`${path}.dist`, root.readFile(path), { mode: existing.mode & 0o7777 });
-      notes.push(`kept the previous file as ${path}.dist`);
-    }
+    if (existing?.kind === "file") root.writeAtomic(`${path}.dist`, root.readFile(path), { mode: existing.mode & 0o7777 });
+    else if (existing?.kind === "symlink") root.symlinkAtomic(root.readlink(path)!, `${path}.dist`);
+    if (existing) notes.push(`kept the previous file as ${path}.dist`);
     root.writeAtomic(path, content, { mode: 0o644 });
     const errors: string[] = [];
     const unused = (["peers", "allow"] as const).filter((k) => c[k].length > 0 && !c.text.includes(k));

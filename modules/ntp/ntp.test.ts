@@ -3,7 +3,7 @@
 // way cloud-init's templater does (trim_blocks, header line dropped, trailing newline
 // kept); test/compat checks the same against a real cloud-init boot.
 // apt-get and systemctl never run here: the Host records them (recordingHost).
-import { readFileSync, statSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
@@ -220,5 +220,54 @@ describe("ntp: sprout schema", () => {
     expect(p.join("\n")).toMatch(/server/);
     expect(p.join("\n")).toMatch(/conf_path/);
     expect(p.length).toBe(3);
+  });
+});
+
+describe("ntp: the file it replaces, and the restart", () => {
+  it("a confpath that is a symlink: .dist is the same link, the file is written in its place, the link's target untouched", async () => {
+    root = machine(["usr/sbin/ntpd"], { "etc/ntpsec/ntp.conf": "# ntpsec's file\n" });
+    symlinkSync("ntpsec/ntp.conf", join(root.dir, "etc/ntp.conf"));
+    const { res } = await runNtp(root, { ntp: { ntp_client: "ntp", servers: ["ntp.example.com"] } });
+    expect(res.errors).toEqual([]);
+    expect(readlinkSync(join(root.dir, "etc/ntp.conf.dist"))).toBe("ntpsec/ntp.conf");
+    expect(lstatSync(join(root.dir, "etc/ntp.conf")).isFile()).toBe(true);
+    expect(read(root, "/etc/ntp.conf")).toBe(fixture("ntp-servers.conf"));
+    expect(read(root, "/etc/ntpsec/ntp.conf")).toBe("# ntpsec's file\n");
+  });
+
+  /** The temp root, seen as the running system under systemd (the Runner still only records). */
+  function underSystemd(r: TempRoot, answer: (argv: string[]) => { code: number; stderr?: Buffer }) {
+    r.write("run/systemd/system/.keep", "");
+    const base = r.host();
+    // Claims to be the system root, but every method runs on the temp root itself (bound),
+    // so paths still resolve under the temp folder, never on this machine's /.
+    const systemRoot = new Proxy(base.root, {
+      get: (t, p) => (p === "isSystemRoot" ? true : typeof Reflect.get(t, p) === "function" ? (Reflect.get(t, p) as (...a: unknown[]) => unknown).bind(t) : Reflect.get(t, p)),
+    });
+    const rec = recordingHost({ ...base, root: systemRoot, run: { ...base.run, which: (n: string) => (n === "systemctl" ? "/usr/bin/systemctl" : null) } }, { run: answer });
+    return rec;
+  }
+
+  it("under systemd: systemctl reload-or-restart the client's service (as cloud-init's manage_service reload), after apt-get installed it", async () => {
+    root = tempRoot();
+    const rec = underSystemd(root, () => ({ code: 0 }));
+    const res = await ntp.run({ ntp: { servers: ["ntp.example.com"] } }, moduleContext(root, { host: rec.host, stage: "config" }));
+    expect(res.errors).toEqual([]);
+    expect(rec.runs.map((x) => x.argv.filter((a) => !a.startsWith("-")))).toEqual([
+      ["apt-get", "update"],
+      ["apt-get", "install", "chrony"],
+      ["systemctl", "reload-or-restart", "chrony"],
+    ]);
+    expect(res.detail).toMatch(/chrony restarted$/);
+    expect(readFileSync(join(root.dir, "etc/chrony/chrony.conf"), "utf8")).toContain("server ntp.example.com iburst\n");
+  });
+
+  it("a restart that fails is an error saying the file is written; installed clients are not reinstalled", async () => {
+    root = machine(["lib/systemd/systemd-timesyncd"]);
+    const rec = underSystemd(root, (argv) => (argv[0] === "systemctl" ? { code: 1, stderr: Buffer.from("Job for systemd-timesyncd.service failed.\n") } : { code: 0 }));
+    const res = await ntp.run({ ntp: {} }, moduleContext(root, { host: rec.host, stage: "config" }));
+    expect(rec.runs.map((x) => x.argv)).toEqual([["systemctl", "reload-or-restart", "systemd-timesyncd"]]);
+    expect(res.errors).toEqual(["`systemctl reload-or-restart systemd-timesyncd` failed (exit 1: Job for systemd-timesyncd.service failed.); the configuration is written, restart systemd-timesyncd by hand"]);
+    expect(readFileSync(join(root.dir, "etc/systemd/timesyncd.conf.d/cloud-init.conf"), "utf8")).toBe(fixture("timesyncd-default.conf"));
   });
 });
