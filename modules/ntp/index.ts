@@ -31,7 +31,7 @@ export const NTP_SCHEMA = {
       enabled: { type: "boolean", description: "false: leave NTP alone (nothing installed or written).", default: true, examples: [false] },
       ntp_client: {
         type: "string",
-        description: `The client: auto (the first installed of chrony, systemd-timesyncd, ntp, ntpdate, else chrony), ${CLIENT_NAMES.join(", ")}, or a name of your own with a complete ntp.config.`,
+        description: `The client: auto (the first installed of chrony, systemd-timesyncd, ntp, ntpdate, else chrony), ${CLIENT_NAMES.join(", ")}, or a name of your own with a complete ntp.config. ntp writes /etc/ntp.conf, as cloud-init does; Debian 12's ntp is ntpsec, which reads /etc/ntpsec/ntp.conf (set config.confpath).`,
         default: "auto",
         examples: ["chrony", "systemd-timesyncd"],
       },
@@ -187,6 +187,12 @@ export const ntp: Module = {
     if (existing) notes.push(`kept the previous file as ${path}.dist`);
     root.writeAtomic(path, content, { mode: 0o644 });
     const errors: string[] = [];
+    // cloud-init 22.4.2 writes /etc/ntp.conf for ntp; Debian 12's ntp is ntpsec, which reads /etc/ntpsec/ntp.conf.
+    if (path === "/etc/ntp.conf" && root.exists("/etc/ntpsec")) {
+      const warning = "this is ntpsec, which reads /etc/ntpsec/ntp.conf, not /etc/ntp.conf: set ntp.config.confpath: /etc/ntpsec/ntp.conf";
+      ctx.host.log.warn(`ntp: ${warning}`);
+      notes.push(warning);
+    }
     const unused = (["peers", "allow"] as const).filter((k) => c[k].length > 0 && !c.text.includes(k));
     if (unused.length) notes.push(`${unused.join(" and ")} not used: the ${c.name} configuration has no place for them (chrony's has)`);
 

@@ -87,6 +87,17 @@ describe("ntp: choosing the client (Debian's preference: chrony, systemd-timesyn
     expect(read(root, "/etc/ntp.conf")).toBe(fixture("ntp-servers.conf"));
   });
 
+  it("ntp on Debian 12 (ntpsec): /etc/ntp.conf as cloud-init writes it, and a note that ntpsec reads /etc/ntpsec/ntp.conf; confpath moves it there", async () => {
+    root = machine(["usr/sbin/ntpd"], { "etc/ntpsec/ntp.conf": "# ntpsec's file\n" });
+    let { res } = await runNtp(root, { ntp: { ntp_client: "ntp", servers: ["ntp.example.com"] } });
+    expect(res.detail).toContain("this is ntpsec, which reads /etc/ntpsec/ntp.conf, not /etc/ntp.conf: set ntp.config.confpath: /etc/ntpsec/ntp.conf");
+    ({ res } = await runNtp(root, { ntp: { ntp_client: "ntp", servers: ["ntp.example.com"], config: { confpath: "/etc/ntpsec/ntp.conf" } } }));
+    expect(res.errors).toEqual([]);
+    expect(res.detail).not.toContain("ntpsec, which reads");
+    expect(read(root, "/etc/ntpsec/ntp.conf")).toBe(fixture("ntp-servers.conf"));
+    expect(read(root, "/etc/ntpsec/ntp.conf.dist")).toBe("# ntpsec's file\n");
+  });
+
   it("a program without the executable bit does not count as installed", async () => {
     root = tempRoot({ "usr/sbin/chronyd": "not a program" });
     root.write("lib/systemd/systemd-timesyncd", EXE, 0o755);
