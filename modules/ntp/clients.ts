@@ -51,8 +51,8 @@ export function findExe(root: TargetRoot, exe: string): string | null {
  * of Debian's preference that is installed, else chrony (to be installed). An unknown
  * name gives an empty config, which ntp.config must fill (a client of your own).
  */
-export function selectClient(requested: string | undefined, root: TargetRoot): { name: string; config: Partial<ClientConfig>; installed: boolean | null } {
-  if (requested && requested !== "auto") return { name: requested, config: CLIENTS[requested] ?? {}, installed: null };
-  for (const name of PREFERRED) if (findExe(root, CLIENTS[name]!.check_exe)) return { name, config: CLIENTS[name]!, installed: true };
-  return { name: PREFERRED[0], config: CLIENTS[PREFERRED[0]]!, installed: false };
+export function selectClient(requested: string | undefined, root: TargetRoot): { name: string; config: Partial<ClientConfig> } {
+  if (requested && requested !== "auto") return { name: requested, config: CLIENTS[requested] ?? {} };
+  const name = PREFERRED.find((n) => findExe(root, CLIENTS[n]!.check_exe)) ?? PREFERRED[0];
+  return { name, config: CLIENTS[name]! };
 }

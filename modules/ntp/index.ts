@@ -96,8 +96,9 @@ function check(ntp: Record<string, unknown>, ctx: ModuleContext): Checked {
   const peers = list(ntp, "peers", HOST, "host name or address", "host names or addresses", errors);
   const allow = list(ntp, "allow", NETWORK, "network (address or address/prefix)", "networks", errors);
 
-  const requested = ntp.ntp_client ?? undefined;
-  if (requested !== undefined && (typeof requested !== "string" || requested === "")) errors.push(`ntp.ntp_client must be a client name (auto, ${CLIENT_NAMES.join(", ")}), not ${JSON.stringify(requested)}`);
+  // As cloud-init: unset, null, "" and auto all mean auto.
+  const requested = ntp.ntp_client || undefined;
+  if (requested !== undefined && typeof requested !== "string") errors.push(`ntp.ntp_client must be a client name (auto, ${CLIENT_NAMES.join(", ")}), not ${JSON.stringify(requested)}`);
   const given = ntp.config ?? {};
   if (!isPlainObject(given)) {
     errors.push(`ntp.config must be a mapping (confpath, check_exe, packages, service_name, template), not ${JSON.stringify(given)}`);

@@ -65,6 +65,15 @@ describe("ntp: choosing the client (Debian's preference: chrony, systemd-timesyn
     expect(runs).toEqual([]);
   });
 
+  it('ntp_client "" and null mean auto, as in cloud-init', async () => {
+    root = machine(["lib/systemd/systemd-timesyncd"]);
+    for (const ntp_client of ["", null, "auto"]) {
+      const { res } = await runNtp(root, { ntp: { ntp_client } });
+      expect(res.errors).toEqual([]);
+      expect(res.detail).toMatch(/^systemd-timesyncd: wrote/);
+    }
+  });
+
   it("auto prefers chrony over systemd-timesyncd when both are installed", async () => {
     root = machine(["lib/systemd/systemd-timesyncd", "usr/sbin/chronyd"]);
     const { res } = await runNtp(root, { ntp: { servers: ["ntp.server.local", "192.168.23.2"], pools: ["0.int.pool.ntp.org"] } });

@@ -389,6 +389,9 @@ write_files:
   { name: "ntp: empty (default pools)", metaData: meta("iid-ntp-empty"), offline: true, userData: "#cloud-config\nntp:\n" },
   { name: "ntp: enabled false", metaData: meta("iid-ntp-off"), offline: true, userData: "#cloud-config\nntp:\n  enabled: false\n  servers: [ntp.example.com]\n" },
   { name: "ntp: servers as a string, not a list", metaData: meta("iid-ntp-str"), offline: true, userData: "#cloud-config\nntp:\n  servers: ntp.example.com\n" },
+  { name: "ntp: a server with a newline (a second directive)", metaData: meta("iid-ntp-nl"), offline: true, userData: '#cloud-config\nntp:\n  servers: ["ntp.example.com\\nallow all"]\n' },
+  { name: "ntp: openntpd (no Debian template)", metaData: meta("iid-ntp-openntpd"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: openntpd\n" },
+  { name: "ntp: an unknown ntp_client", metaData: meta("iid-ntp-unknown"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: chronyy\n  servers: [ntp.example.com]\n" },
   {
     name: "a locked user with a password hash",
     metaData: meta("iid-locked"),
