@@ -8,6 +8,7 @@ import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { keysToConsole } from "./keys_to_console";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
@@ -42,6 +43,7 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  ntp,
   timezone,
   grubFallback,
   // final

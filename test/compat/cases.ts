@@ -24,6 +24,7 @@ const HASH = "$6$compatsalt$QTf2wo8eT2g5.gd0Wor1OZosYXKoOJtFix/cv1hc.HPyJ4ruO8m.
 const meta = (id: string, extra = "") => `instance-id: ${id}\nlocal-hostname: ${id}-host\n${extra}`;
 const metaWithKey = (id: string) => meta(id, `public-keys:\n  - ${META_KEY}\n`);
 const seedFile = (name: string) => readFileSync(join(__dirname, "seeds", name), "utf8");
+const ntpFixture = (name: string) => readFileSync(join(__dirname, "../../modules/ntp/fixtures", name), "utf8");
 
 /**
  * cloud-init's module-docs examples whose effect a chroot without network shows.
@@ -373,6 +374,24 @@ write_files:
 `,
   },
   { name: "manage_etc_hosts template", metaData: meta("iid-hosts-tpl"), userData: "#cloud-config\nfqdn: tpl.example.com\nmanage_etc_hosts: template\n" },
+  // ntp: cc_ntp's two documented examples (22.4.2's module docs, in modules/ntp/fixtures)
+  // and seeds as people write them. chrony is in the cloud-init layer (its init script
+  // set aside: no daemon runs); the machines are offline, so the default pools and an
+  // apt-get for a missing client reach nothing.
+  { name: "ntp: docs cc_ntp/example1 (chrony)", metaData: meta("iid-ntp-doc1"), offline: true, userData: ntpFixture("docs-example1.yaml") },
+  { name: "ntp: docs cc_ntp/example2 (a client of your own, its package not installable offline)", metaData: meta("iid-ntp-doc2"), offline: true, userData: ntpFixture("docs-example2.yaml") },
+  {
+    name: "ntp: servers and pools, client auto",
+    metaData: meta("iid-ntp-auto"),
+    offline: true,
+    userData: "#cloud-config\nntp:\n  servers:\n    - 192.0.2.123\n    - ntp1.example.com\n  pools: [pool.example.com]\n",
+  },
+  { name: "ntp: empty (default pools)", metaData: meta("iid-ntp-empty"), offline: true, userData: "#cloud-config\nntp:\n" },
+  { name: "ntp: enabled false", metaData: meta("iid-ntp-off"), offline: true, userData: "#cloud-config\nntp:\n  enabled: false\n  servers: [ntp.example.com]\n" },
+  { name: "ntp: servers as a string, not a list", metaData: meta("iid-ntp-str"), offline: true, userData: "#cloud-config\nntp:\n  servers: ntp.example.com\n" },
+  { name: "ntp: a server with a newline (a second directive)", metaData: meta("iid-ntp-nl"), offline: true, userData: '#cloud-config\nntp:\n  servers: ["ntp.example.com\\nallow all"]\n' },
+  { name: "ntp: openntpd (no Debian template)", metaData: meta("iid-ntp-openntpd"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: openntpd\n" },
+  { name: "ntp: an unknown ntp_client", metaData: meta("iid-ntp-unknown"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: chronyy\n  servers: [ntp.example.com]\n" },
   {
     name: "a locked user with a password hash",
     metaData: meta("iid-locked"),

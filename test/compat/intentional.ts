@@ -127,4 +127,18 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A jinja template that names a variable the instance data lacks: both render the same text (None, CI_MISSING_JINJA_VAR/<name>); cloud-init 22.4.2 only logs a warning, sprout reports the boot degraded, as newer cloud-init (23.4 and later) does for warnings (\"degraded done\").",
   },
+  {
+    cases: /ntp: servers as a string|ntp: a server with a newline/,
+    key: /^file:\/etc\/chrony\/chrony\.conf(\.dist)?$/,
+    sprout: ABSENT,
+    reason:
+      "ntp.servers written as one string, not a list: cloud-init 22.4.2 loops over its letters and writes `server n iburst`, `server t iburst`, ... into chrony.conf (moving the package's file to .dist); sprout writes nothing and reports which key to fix. Every bad ntp entry (a host name with a space or newline, a template given as a path) is refused the same way, before any file changes.",
+  },
+  {
+    cases: /ntp: servers as a string|ntp: a server with a newline/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason: "As the chrony.conf above: sprout reports the bad ntp.servers (the boot is degraded); cloud-init 22.4.2 only warns in its log (schema) and writes the broken file.",
+  },
 ];
