@@ -6,6 +6,7 @@ import { bootcmd } from "./bootcmd";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
+import { mounts } from "./mounts";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
@@ -34,6 +35,7 @@ export const MODULES: readonly Module[] = [
   boothooks,
   bootcmd,
   writeFiles,
+  mounts,
   setHostname,
   updateHostname,
   updateEtcHosts,
