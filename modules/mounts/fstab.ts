@@ -38,6 +38,11 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** A value for a one-line message: quoted when it holds control characters. */
+function printable(s: string): string {
+  return /[\x00-\x1f]/.test(s) ? JSON.stringify(s) : s;
+}
+
 /** A YAML scalar as fstab text: numbers unquoted in YAML (`0`, `2`) are the strings cloud-init makes of them. */
 function fieldText(v: unknown): string | null | undefined {
   if (v === null) return null;
@@ -152,7 +157,7 @@ export function planMounts(input: PlanInput): FstabPlan {
       const resolution = resolveDeviceName(spec, input.view, input.aliases);
       const filled = input.defaults.map((d, j) => (raw[j] === undefined || raw[j] === null ? d : raw[j]!)) as Field[];
       const device = resolution.kind === "unmapped" ? resolution.name : resolution.spec;
-      const origin = `${n} (${spec}${filled[1] ? ` on ${filled[1]}` : ""})`;
+      const origin = `${n} (${printable(spec)}${filled[1] ? ` on ${printable(filled[1])}` : ""})`;
       if (resolution.kind === "device" && resolution.note) notes.push(`${origin}: ${resolution.note}`);
       if (filled[1] === null) {
         // No mount point: remove what earlier entries said about this device.

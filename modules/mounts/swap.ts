@@ -107,7 +107,7 @@ export async function ensureSwapFile(h: Host, cfg: SwapConfig): Promise<SwapOutc
     return { kind: "kept", detail: `${file} is already a swap area (${Math.round(existing.size / MiB)} MiB): kept` };
   }
   const dir = file.slice(0, file.lastIndexOf("/")) || "/";
-  root.mkdirp(dir);
+  if (dir !== "/") root.mkdirp(dir);
   const space = root.statfs(dir);
   let bytes: number;
   if (cfg.size === "auto") {
