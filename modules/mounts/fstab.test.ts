@@ -59,8 +59,9 @@ describe("device names", () => {
 
 describe("planning the fstab lines", () => {
   it("cloud-init's documented example: short names, defaults from mount_default_fields, quoted and unquoted numbers", () => {
-    const defaults = parseDefaultFields([null, null, "auto", "defaults,nofail", "0", "2"], DEFAULTS);
-    expect(defaults.error).toBeNull();
+    // As the example writes them: Python's None, a string in YAML.
+    const defaults = parseDefaultFields(["None", "None", "auto", "defaults,nofail", "0", "2"], DEFAULTS);
+    expect(defaults).toEqual({ fields: [null, null, "auto", "defaults,nofail", "0", "2"], error: null });
     const p = planMounts({
       mounts: [
         ["/dev/ephemeral0", "/mnt", "auto", "defaults,noexec"],

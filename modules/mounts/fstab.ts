@@ -52,7 +52,7 @@ function fieldText(v: unknown): string | null | undefined {
 }
 
 export function parseDefaultFields(value: unknown, builtin: Field[]): { fields: Field[]; error: string | null } {
-  if (value === undefined) return { fields: builtin };
+  if (value === undefined) return { fields: builtin, error: null };
   const bad = (why: string) => ({
     fields: builtin,
     error: `mount_default_fields ${why}: it must be a list of 6 values (strings or null), e.g. [null, null, auto, "defaults,nofail", "0", "2"]; the built-in defaults (${builtin.slice(2).join(" ")}) are used`,
@@ -63,7 +63,8 @@ export function parseDefaultFields(value: unknown, builtin: Field[]): { fields: 
   for (const [i, v] of value.entries()) {
     const t = fieldText(v);
     if (t === undefined) return bad(`value ${i + 1} is ${describe(v)}`);
-    fields.push(t);
+    // cloud-init's own example writes Python's None, which YAML reads as a string: it means "no value".
+    fields.push(t === "None" ? null : t);
   }
   return { fields, error: null };
 }

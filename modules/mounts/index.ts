@@ -205,6 +205,12 @@ async function activate(h: Host, written: PlannedLine[], fstabChanged: boolean, 
 function failure(r: { code: number | null; spawnError: string | null; timedOut: boolean; stderr: Buffer }): string {
   if (r.spawnError) return `could not run: ${r.spawnError}`;
   if (r.timedOut) return "timed out";
-  return `exit ${r.code}: ${r.stderr.toString().trim().split("\n").slice(0, 5).join(" / ") || "no message"}`;
+  // mount's stderr: one line per failed entry, each followed by a hint to read dmesg.
+  const lines = r.stderr
+    .toString()
+    .split("\n")
+    .map((l) => l.trim().replace(/\s+/g, " "))
+    .filter((l) => l && !l.startsWith("dmesg(1) may have more information"));
+  return `exit ${r.code}: ${lines.slice(0, 5).join(" / ") || "no message"}`;
 }
 
