@@ -28,6 +28,9 @@ const SPROUT_UNIT = "sprout-network.service";
 const UNIT_DIRS = ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
 
 const FIELD = { type: ["string", "integer", "null"] } as const;
+/** What cloud-init's human2bytes reads (swap.ts parseSize): 2G, .5G, 512M, 2GB, 1048576. */
+const SIZE_PATTERN = "^[0-9]*\\.?[0-9]+[BKMGT]?B?$";
+const SIZE_PATTERN_OR_AUTO = "^([0-9]*\\.?[0-9]+[BKMGT]?B?|auto)$";
 
 export const MOUNTS_SCHEMA = {
   mounts: {
@@ -61,10 +64,11 @@ export const MOUNTS_SCHEMA = {
       filename: { type: "string", description: "Absolute path of the swap file.", default: "/swap.img", examples: ["/swapfile"] },
       size: {
         type: ["string", "integer"],
+        pattern: SIZE_PATTERN_OR_AUTO,
         description: "Bytes, a number with B, K, M, G or T (powers of 1024, e.g. 2G or 512M), or auto: memory size below 4 GiB, 4 GiB below 16 GiB, else the square root of memory in GiB; at most maxsize, or a quarter of the free space.",
         examples: ["2G", "auto", 1073741824],
       },
-      maxsize: { type: ["string", "integer"], description: "The largest size `auto` may choose (bytes, or like 4G); capped at 90% of the free space.", examples: ["4G", 10485760] },
+      maxsize: { type: ["string", "integer"], pattern: SIZE_PATTERN, description: "The largest size `auto` may choose (bytes, or like 4G); capped at 90% of the free space.", examples: ["4G", 10485760] },
     },
     examples: [{ filename: "/swapfile", size: "2G" }, { filename: "/var/swap", size: "auto", maxsize: "4G" }],
   },

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloudConfig, ModuleContext } from "../../agent/types";
+import { formatProblem, validateCloudConfig } from "../../agent/schema/validate";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { mounts } from ".";
@@ -110,6 +111,24 @@ describe("mounts on a --root target", () => {
     expect(fstabOf(root)).toBe("/dev/sdb\t/mnt\tauto\tdefaults,nofail,comment=cloudconfig\t0\t2\n/dev/sdc\tnone\tswap\tsw,comment=cloudconfig\t0\t0\n");
     await run({ mounts: [["ephemeral0", "/scratch", "ext4", "defaults,noatime"], ["swap"]] }, ctx);
     expect(fstabOf(root)).toBe("/dev/sdb\t/scratch\text4\tdefaults,noatime,comment=cloudconfig\t0\t2\n");
+  });
+});
+
+describe("sprout schema", () => {
+  const problems = (text: string) => validateCloudConfig(text, { file: "user-data", requireHeader: true }).filter((p) => p.severity === "error").map(formatProblem);
+
+  it("accepts cloud-init's documented examples and the forms people write", () => {
+    expect(problems("#cloud-config\nmounts:\n  - [ /dev/ephemeral0, /mnt, auto, \"defaults,noexec\" ]\n  - [ sdc, /opt/data ]\n  - [ xvdh, /opt/data, auto, \"defaults,nofail\", \"0\", \"0\" ]\n  - [ tmpfs, /tmp, tmpfs, \"size=1g\", 0, 0 ]\n  - [ swap, null ]\nmount_default_fields: [None, None, auto, \"defaults,nofail\", \"0\", \"2\"]\nswap:\n  filename: /my/swapfile\n  size: auto\n  maxsize: 10485760\n")).toEqual([]);
+    expect(problems("#cloud-config\nswap: {filename: /swapfile, size: 2G, maxsize: 2G}\n")).toEqual([]);
+  });
+
+  it("names the line of an entry that is not a list, a field that is a mapping, a size that does not parse", () => {
+    const p = problems("#cloud-config\nmounts:\n  - sdb /data\n  - [vdb, /data, ext4, {a: 1}]\nswap: {size: 2 gigs}\nmount_default_fields: [a, b]\n");
+    expect(p).toHaveLength(4);
+    expect(p[0]).toMatch(/^user-data:3:5: mounts\[0\]: expected a list/);
+    expect(p[1]).toMatch(/^user-data:4:24: mounts\[1\]\[3\]: expected a string or an integer or null, got a mapping/);
+    expect(p[2]).toMatch(/^user-data:5:\d+: swap.size: /);
+    expect(p[3]).toMatch(/^user-data:6:1: mount_default_fields: must NOT have fewer than 6 items/);
   });
 });
 
