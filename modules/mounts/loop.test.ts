@@ -2,20 +2,18 @@
 // the module's own `mount -a` mounts at a mount point from `mounts:`, a tmpfs,
 // and a swap file on a loop-mounted ext4 that is mkswap'd and really switched
 // on (then off again). The module runs on "/" in a private mount namespace
-// (testdata/live-root-driver.ts): /etc is an overlay there and /run a tmpfs,
+// (test/helpers/live-root.ts): /etc is an overlay there and /run a tmpfs,
 // so the machine's own /etc/fstab and mounts are never touched. A small
 // filesystem that cannot hold the swap file asked for is the full disk.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildSync } from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
-import type { ModuleResult } from "../../agent/types";
 import { parseMountinfo } from "../../agent/mountinfo";
 import { loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
 import { moduleContext } from "../../test/helpers/module-context";
-import type { LiveJob } from "./testdata/live-root-driver";
+import { runModuleLive, type LiveOutput } from "../../test/helpers/live-root";
 import { mounts } from ".";
 
 function unavailable(): string | null {
@@ -37,29 +35,6 @@ afterEach(() => {
   scratch = null;
 });
 
-interface LiveOutput {
-  result: ModuleResult;
-  fstab: string;
-  mountinfo: string;
-  swaps: string;
-  read: Record<string, string | null>;
-}
-
-/** Runs the module on "/" inside a private mount namespace; returns what it saw there. */
-function runLive(s: Scratch, job: Omit<LiveJob, "scratch" | "stubBin">): LiveOutput {
-  const driver = join(s.dir, "driver.cjs");
-  buildSync({ entryPoints: [join(__dirname, "testdata/live-root-driver.ts")], bundle: true, platform: "node", format: "cjs", target: "node18", outfile: driver, logLevel: "error" });
-  const stubBin = join(s.dir, "stub-bin");
-  mkdirSync(stubBin, { recursive: true });
-  // systemctl is a recorder: the machine's systemd (if any) is not the namespace's to reload.
-  writeFileSync(join(stubBin, "systemctl"), `#!/bin/sh\necho "$@" >> ${s.dir}/systemctl.calls\n`);
-  chmodSync(join(stubBin, "systemctl"), 0o755);
-  const full: LiveJob = { ...job, scratch: s.dir, stubBin };
-  const r = spawnSync("unshare", ["--mount", "--propagation", "private", process.execPath, driver, JSON.stringify(full)], { encoding: "utf8", timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`live driver failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as LiveOutput;
-}
-
 const mountedAt = (out: LiveOutput, dir: string) => parseMountinfo(out.mountinfo).entries.filter((m) => m.mountPoint === dir);
 
 describe("mounts on the running system (loop devices, a private mount namespace)", () => {
@@ -79,7 +54,8 @@ describe("mounts on the running system (loop devices, a private mount namespace)
     const m = join(s.dir, "mnt");
     const userLine = `tmpfs ${m}/user tmpfs size=1m 0 0`;
     mkdirSync(`${m}/user`, { recursive: true });
-    const out = runLive(s, {
+    const out = runModuleLive(s.dir, {
+      module: "mounts",
       cfg: {
         mounts: [
           [data.loop, `${m}/data`, "ext4", "defaults,nofail"],
@@ -89,7 +65,7 @@ describe("mounts on the running system (loop devices, a private mount namespace)
         ],
         swap: { filename: `${s.dir}/swapfs/swapfile`, size: "16M" },
       },
-      fstab: `# the user's fstab\n${userLine}\n`,
+      etc: { fstab: `# the user's fstab\n${userLine}\n` },
       systemd: true,
       read: [`${m}/data/marker`],
     });
@@ -130,7 +106,7 @@ describe("mounts on the running system (loop devices, a private mount namespace)
     const data = s.disk("data", 32);
     s.mkfs(data.loop, "ext4");
     const m = join(s.dir, "mnt");
-    const out = runLive(s, { cfg: { mounts: [[data.loop, `${m}/data`, "vfat", "defaults"]] }, fstab: "", systemd: false, read: [] });
+    const out = runModuleLive(s.dir, { module: "mounts", cfg: { mounts: [[data.loop, `${m}/data`, "vfat", "defaults"]] }, etc: { fstab: "" }, systemd: false, read: [] });
     expect(out.result.errors).toHaveLength(1);
     expect(out.result.errors![0]).toMatch(/^mount -a failed \(exit 32: mount: .*data.*\); the fstab lines are written: fix the entry it names and run `mount -a`$/);
     expect(out.fstab).toBe(`${data.loop}\t${m}/data\tvfat\tdefaults,comment=cloudconfig\t0\t2\n`);
@@ -143,7 +119,7 @@ describe("mounts on the running system (loop devices, a private mount namespace)
     const disk = s.disk("parted", 48, { kind: "gpt", parts: [24, null] });
     s.mkfs(disk.parts[0]!, "ext4", "first");
     const m = join(s.dir, "mnt");
-    const out = runLive(s, { cfg: { mounts: [[disk.loop, `${m}/p`, "ext4", "defaults,nofail"]] }, fstab: "", systemd: false, read: [] });
+    const out = runModuleLive(s.dir, { module: "mounts", cfg: { mounts: [[disk.loop, `${m}/p`, "ext4", "defaults,nofail"]] }, etc: { fstab: "" }, systemd: false, read: [] });
     expect(out.result.errors).toEqual([]);
     expect(out.fstab).toBe(`${disk.parts[0]}\t${m}/p\text4\tdefaults,nofail,comment=cloudconfig\t0\t2\n`);
     expect(mountedAt(out, `${m}/p`).map((e) => e.source)).toEqual([disk.parts[0]]);

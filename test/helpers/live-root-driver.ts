@@ -1,21 +1,24 @@
-// Run by loop.test.ts (bundled with esbuild) inside `unshare --mount
-// --propagation private`, as root: the mounts module on the running system
-// ("/"), with /etc an overlay (its fstab written by the test, the module's
-// atomic write landing in the scratch folder) and /run a fresh tmpfs, so every
-// mount the module makes, mount -a included, lives and dies with this mount
-// namespace. Swap is not namespaced: whatever this run switched on under the
-// scratch folder is switched off before it exits.
+// Run by ./live-root.ts (bundled with esbuild) inside `unshare --mount
+// --propagation private`, as root: one module on the running system ("/"),
+// with /etc an overlay (the files the test gives written into it, the
+// module's writes landing in the scratch folder) and /run a fresh tmpfs, so
+// every mount the module makes lives and dies with this mount namespace. Swap
+// is not namespaced: whatever this run switched on under the scratch folder is
+// switched off before it exits.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createHost } from "../../../agent/host";
-import type { CloudConfig } from "../../../agent/types";
-import { moduleContext } from "../../../test/helpers/module-context";
-import { mounts } from "..";
+import { createHost } from "../../agent/host";
+import type { CloudConfig } from "../../agent/types";
+import { findModule } from "../../modules";
+import { moduleContext } from "./module-context";
 
 export interface LiveJob {
+  /** The module's id in modules/index.ts. */
+  module: string;
   cfg: CloudConfig;
   scratch: string;
-  fstab: string;
+  /** Files written into the overlaid /etc before the run, by their path under /etc. */
+  etc: Record<string, string>;
   /** Make /run/systemd/system, so the module thinks systemd runs the machine (systemctl is a stub in stubBin). */
   systemd: boolean;
   stubBin: string;
@@ -37,15 +40,17 @@ async function main(): Promise<void> {
   mkdirSync(upper, { recursive: true });
   mkdirSync(work, { recursive: true });
   execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=/etc,upperdir=${upper},workdir=${work}`, "/etc"]);
-  writeFileSync("/etc/fstab", job.fstab);
+  for (const [name, content] of Object.entries(job.etc)) writeFileSync(`/etc/${name}`, content);
   execFileSync("mount", ["-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run"]);
   if (job.systemd) mkdirSync("/run/systemd/system", { recursive: true });
   process.env.PATH = `${job.stubBin}:${process.env.PATH}`;
+  const mod = findModule(job.module);
+  if (!mod) throw new Error(`no module ${job.module}`);
   const h = createHost({ root: "/", logFile: null });
   const out: Record<string, unknown> = {};
   try {
-    out.result = await mounts.run(job.cfg, moduleContext(h, "network"));
-    out.fstab = readFileSync("/etc/fstab", "utf8");
+    out.result = await mod.run(job.cfg, moduleContext(h, mod.stage));
+    out.fstab = existsSync("/etc/fstab") ? readFileSync("/etc/fstab", "utf8") : null;
     out.mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
     out.swaps = readFileSync("/proc/swaps", "utf8");
     out.read = Object.fromEntries(job.read.map((p) => [p, existsSync(p) ? readFileSync(p, "utf8") : null]));
