@@ -100,7 +100,9 @@ export const mounts: Module = {
   id: "mounts",
   stage: "network",
   frequency: "per-instance",
-  schema: { type: "object", description: "Add and remove /etc/fstab entries, make a swap file, and mount them (cloud-init's cc_mounts).", properties: MOUNTS_SCHEMA },
+  schema: { type: "object", description:
+      "Add and remove /etc/fstab entries, make a swap file, and mount them (cloud-init's cc_mounts). Under --root (an image or a chroot) only files are written (the fstab, the mount points, the swap file): nothing is checked against the build host's devices, mounted or swapped on.",
+    properties: MOUNTS_SCHEMA },
   async run(cfg, ctx): Promise<ModuleResult> {
     const h = ctx.host;
     const bdm = blockDeviceMapping(ctx);

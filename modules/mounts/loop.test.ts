@@ -114,13 +114,18 @@ describe("mounts on the running system (loop devices, a private mount namespace)
     expect(() => readFileSync(join(s.dir, "systemctl.calls"))).toThrow(/ENOENT/);
   });
 
-  itLoop("a partitioned loop disk named without its partition mounts partition 1, as cloud-init", () => {
+  itLoop("a partitioned loop disk named without its partition mounts partition 1, as cloud-init; a rerun changes and runs nothing", () => {
     const s = (scratch = new Scratch());
     const disk = s.disk("parted", 48, { kind: "gpt", parts: [24, null] });
     s.mkfs(disk.parts[0]!, "ext4", "first");
     const m = join(s.dir, "mnt");
-    const out = runModuleLive(s.dir, { module: "mounts", cfg: { mounts: [[disk.loop, `${m}/p`, "ext4", "defaults,nofail"]] }, etc: { fstab: "" }, systemd: false, read: [] });
-    expect(out.result.errors).toEqual([]);
+    const out = runModuleLive(s.dir, { module: "mounts", cfg: { mounts: [[disk.loop, `${m}/p`, "ext4", "defaults,nofail"]] }, etc: { fstab: "" }, systemd: true, read: [], runs: 2 });
+    expect(out.results[0]!.errors).toEqual([]);
+    expect(out.results[0]!.detail).toMatch(/; mount -a/);
+    // The second run: the line is there and mounted, so no mount -a and no reload.
+    expect(out.result).toMatchObject({ status: "unchanged", errors: [] });
+    expect(out.result.detail).not.toMatch(/mount -a/);
+    expect(readFileSync(join(s.dir, "systemctl.calls"), "utf8")).toBe("daemon-reload\n");
     expect(out.fstab).toBe(`${disk.parts[0]}\t${m}/p\text4\tdefaults,nofail,comment=cloudconfig\t0\t2\n`);
     expect(mountedAt(out, `${m}/p`).map((e) => e.source)).toEqual([disk.parts[0]]);
   });

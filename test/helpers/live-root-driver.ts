@@ -24,6 +24,8 @@ export interface LiveJob {
   stubBin: string;
   /** Files to read after the run (on the mounted filesystems). */
   read: string[];
+  /** Runs of the module in the same namespace (default 1): a rerun sees what the first left. */
+  runs?: number;
 }
 
 function swapoffUnder(dir: string): void {
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
   const h = createHost({ root: "/", logFile: null });
   const out: Record<string, unknown> = {};
   try {
-    out.result = await mod.run(job.cfg, moduleContext(h, mod.stage));
+    const results = [];
+    for (let i = 0; i < (job.runs ?? 1); i++) results.push(await mod.run(job.cfg, moduleContext(h, mod.stage)));
+    out.results = results;
+    out.result = results[results.length - 1];
     out.fstab = existsSync("/etc/fstab") ? readFileSync("/etc/fstab", "utf8") : null;
     out.mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
     out.swaps = readFileSync("/proc/swaps", "utf8");

@@ -12,7 +12,9 @@ import type { ModuleResult } from "../../agent/types";
 import type { LiveJob } from "./live-root-driver";
 
 export interface LiveOutput {
+  /** The last run's result, and every run's. */
   result: ModuleResult;
+  results: ModuleResult[];
   /** /etc/fstab after the run, null when there is none. */
   fstab: string | null;
   /** /proc/self/mountinfo and /proc/swaps as the module left them, inside the namespace. */
