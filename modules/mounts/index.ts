@@ -100,9 +100,12 @@ export const mounts: Module = {
   id: "mounts",
   stage: "network",
   frequency: "per-instance",
-  schema: { type: "object", description:
+  schema: {
+    type: "object",
+    description:
       "Add and remove /etc/fstab entries, make a swap file, and mount them (cloud-init's cc_mounts). Under --root (an image or a chroot) only files are written (the fstab, the mount points, the swap file): nothing is checked against the build host's devices, mounted or swapped on.",
-    properties: MOUNTS_SCHEMA },
+    properties: MOUNTS_SCHEMA,
+  },
   async run(cfg, ctx): Promise<ModuleResult> {
     const h = ctx.host;
     const bdm = blockDeviceMapping(ctx);
@@ -116,7 +119,12 @@ export const mounts: Module = {
     const defaults = parseDefaultFields(cfg.mount_default_fields, builtinDefaultFields(unit, systemd));
     if (defaults.error) errors.push(defaults.error);
     const aliases = isPlainObject(cfg.device_aliases) ? (Object.fromEntries(Object.entries(cfg.device_aliases).filter(([, v]) => typeof v === "string")) as Record<string, string>) : {};
-    const fstab = h.root.tryReadText(FSTAB, 4 * 1024 * 1024) ?? "";
+    let fstab: string;
+    try {
+      fstab = h.root.tryReadText(FSTAB, 4 * 1024 * 1024) ?? "";
+    } catch (err) {
+      return { status: "unchanged", errors: [`cannot read ${FSTAB} (${(err as Error).message}); nothing changed (fix the file and run the module again)`] };
+    }
     const view = deviceView(h.root, bdm);
     const plan = planMounts({ mounts: cfg.mounts, defaults: defaults.fields, view, aliases, fstab, defaultMounts: mapsDefaults });
     errors.push(...plan.errors);
@@ -150,8 +158,8 @@ export const mounts: Module = {
     for (const line of lines) {
       const dir = line.fields[1];
       if (dir.startsWith("/")) {
-        const st = h.root.stat(dir);
         try {
+          const st = h.root.stat(dir);
           if (st && st.kind !== "dir") throw new Error(`it is a ${st.kind}`);
           if (!st) h.root.mkdirp(dir, 0o755);
         } catch (err) {
@@ -165,8 +173,16 @@ export const mounts: Module = {
     const owned = written.map((l) => ownedLine(l.fields));
     const next = renderFstab(fstab, owned);
     const fstabChanged = next !== fstab && !(owned.length === 0 && ownedLines(fstab).length === 0);
-    if (fstabChanged) h.root.writeAtomic(FSTAB, next, { mode: h.root.stat(FSTAB)?.mode ?? 0o644 });
     for (const n of notes) h.log.info(`mounts: ${n}`);
+    if (fstabChanged) {
+      try {
+        h.root.writeAtomic(FSTAB, next, { mode: h.root.stat(FSTAB)?.mode ?? 0o644 });
+      } catch (err) {
+        // writeAtomic leaves the old file as it was.
+        errors.push(`cannot write ${FSTAB} (${(err as Error).message}); it is unchanged and nothing was mounted (free space or make / writable, then run the module again)`);
+        return { status: swapMade ? "changed" : "unchanged", detail: notes.join("; "), errors };
+      }
+    }
 
     const done: string[] = [];
     done.push(written.length ? `${FSTAB}: ${written.map((l) => `${l.fields[0]} on ${l.fields[1]}`).join(", ")}${fstabChanged ? "" : " (unchanged)"}` : fstabChanged ? `${FSTAB}: sprout's lines removed` : "no fstab lines");

@@ -144,4 +144,21 @@ describe("mounts on the running system (loop devices, a private mount namespace)
     expect(sh(["ls", "-A", join(root, "srv")]).trim()).toBe("lost+found");
     expect(readFileSync(join(root, "etc/fstab"), "utf8")).toBe("tmpfs\t/t\ttmpfs\tdefaults,nofail,comment=cloudconfig\t0\t2\n");
   });
+  itLoop("a full disk under /etc: the fstab stays as it was, and the error says so", async () => {
+    const s = (scratch = new Scratch());
+    const small = s.disk("etc", 8);
+    s.mkfs(small.loop, "ext4");
+    const root = join(s.dir, "root");
+    mkdirSync(join(root, "etc"), { recursive: true });
+    s.mount(small.loop, join(root, "etc"));
+    const userFstab = "UUID=2f1c / ext4 errors=remount-ro 0 1\n";
+    writeFileSync(join(root, "etc/fstab"), userFstab);
+    // Every block taken: big writes until the disk is full, then small ones for the rest.
+    spawnSync("dd", ["if=/dev/zero", `of=${join(root, "etc/fill")}`, "bs=64k"], { stdio: "ignore" });
+    spawnSync("dd", ["if=/dev/zero", `of=${join(root, "etc/fill")}`, "bs=1k", "oflag=append", "conv=notrunc"], { stdio: "ignore" });
+    const res = await mounts.run({ mounts: [["tmpfs", "/t", "tmpfs"]] }, moduleContext(createHost({ root, logFile: null }), "network"));
+    expect(res.errors).toEqual([expect.stringMatching(/^cannot write \/etc\/fstab \(.*ENOSPC.*\); it is unchanged and nothing was mounted/)]);
+    expect(readFileSync(join(root, "etc/fstab"), "utf8")).toBe(userFstab);
+    expect(sh(["ls", "-A", join(root, "etc")]).trim().split("\n").sort()).toEqual(["fill", "fstab", "lost+found"]);
+  });
 });

@@ -104,6 +104,17 @@ describe("mounts on a --root target", () => {
     expect(readFileSync(join(root.dir, "srv/taken"), "utf8")).toBe("a file");
   });
 
+  it("an /etc/fstab that cannot be read or written: a clear error, nothing half-done", async () => {
+    const dirFstab = setup({ "etc/fstab/oops": "a directory where the file should be" });
+    expect(await run({ mounts: [["vdb", "/data"]] }, dirFstab.ctx)).toMatchObject({ status: "unchanged", errors: [expect.stringMatching(/^cannot read \/etc\/fstab \(.*\); nothing changed \(fix the file and run the module again\)$/)] });
+    root!.cleanup();
+    const { root: r, ctx } = setup();
+    // A mount point that climbs out of the root is refused, the rest written.
+    const res = await run({ mounts: [["vdb", "/../../escape"], ["vdc", "/ok"]] }, ctx);
+    expect(res.errors).toEqual([expect.stringMatching(/^mounts entry 1 \(vdb on \/\.\.\/\.\.\/escape\): cannot make the mount point .*; not written/)]);
+    expect(fstabOf(r)).toBe(`${USER_FSTAB}/dev/vdc\t/ok\tauto\tdefaults,nofail,comment=cloudconfig\t0\t2\n`);
+  });
+
   it("EC2: ephemeral0 and swap come from the meta-data's block-device-mapping, also as default mounts", async () => {
     const { root, rec } = setup({});
     const ctx = { ...moduleContext(root, { host: rec.host, stage: "network", metaData: { "block-device-mapping": { ami: "/dev/xvda", ephemeral0: "sdb", swap: "sdc", root: "/dev/xvda" } } }), datasource: "Ec2" };
