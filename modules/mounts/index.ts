@@ -50,7 +50,7 @@ export const MOUNTS_SCHEMA = {
   mount_default_fields: {
     type: "array",
     description:
-      "The values of fields a mounts entry leaves out, all six. The default is [null, null, auto, \"defaults,nofail,x-systemd.requires=sprout-network.service,_netdev\", \"0\", \"2\"] when systemd runs the machine, else options \"defaults,nofail\".",
+      "The values of fields a mounts entry leaves out, all six (None and null mean no value). The default is [null, null, auto, \"defaults,nofail,x-systemd.requires=sprout-network.service,_netdev\", \"0\", \"2\"] when systemd runs the machine (x-systemd.requires only where sprout's units are installed), else options \"defaults,nofail\".",
     minItems: 6,
     maxItems: 6,
     items: { type: ["string", "null"] },

@@ -465,6 +465,12 @@ mounts:
     userData: "#cloud-config\nmounts:\n  - [ ephemeral0, null ]\n  - [ swap ]\n",
   },
   {
+    name: "swap: a file that is not a swap area already at the path",
+    metaData: meta("iid-swap-taken"),
+    files: { "/swapfile": "the user's own data\n" },
+    userData: "#cloud-config\nswap:\n  filename: /swapfile\n  size: 8M\n",
+  },
+  {
     name: "mounts: an entry written as one string instead of a list",
     metaData: meta("iid-mounts-bad"),
     userData: '#cloud-config\nmounts:\n  - /dev/vdb /data ext4 defaults 0 2\n  - [ tmpfs, /mnt/tmp, tmpfs, "size=8m", "0", "0" ]\n',

@@ -172,4 +172,18 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "mounts: an entry that is not a list: cloud-init 22.4.2 fails the whole module (newer cloud-init skips the entry with a warning) and writes nothing; sprout reports the entry and applies the others. Both report the error.",
   },
+  {
+    cases: /swap: a file that is not a swap area already at the path/,
+    key: /^file:\/(etc\/fstab|swapfile)$/,
+    sprout: /^(\(absent\)|file 0644 root:root "the user's own data\\n")$/,
+    reason:
+      "swap: a file already at swap.filename that is not a swap area: cloud-init 22.4.2 allocates over it and runs mkswap on it (the user's data is gone) and adds it to /etc/fstab; sprout never overwrites it and reports it (remove the file or choose another filename). Newer cloud-init keeps an existing file too.",
+  },
+  {
+    cases: /swap: a file that is not a swap area already at the path/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason: "As above: sprout reports the swap file it would not make; cloud-init 22.4.2 made it over the user's file (and could not switch it on here, which it only logs).",
+  },
 ];
