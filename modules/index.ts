@@ -7,6 +7,7 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { keysToConsole } from "./keys_to_console";
+import { mounts } from "./mounts";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { ntp } from "./ntp";
 import { output } from "./output";
@@ -36,6 +37,7 @@ export const MODULES: readonly Module[] = [
   boothooks,
   bootcmd,
   writeFiles,
+  mounts,
   setHostname,
   updateHostname,
   updateEtcHosts,
