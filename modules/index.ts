@@ -7,7 +7,9 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { keysToConsole } from "./keys_to_console";
+import { mounts } from "./mounts";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
@@ -35,6 +37,7 @@ export const MODULES: readonly Module[] = [
   boothooks,
   bootcmd,
   writeFiles,
+  mounts,
   setHostname,
   updateHostname,
   updateEtcHosts,
@@ -42,6 +45,7 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  ntp,
   timezone,
   grubFallback,
   // final

@@ -17,7 +17,9 @@ const work = mkdtempSync(join(tmpdir(), "sprout-net-tools-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // ifupdown from the machine, or from the compat suite's cached ifupdown layer (test/compat/ifupdown-layer.mjs).
-const IFUPDOWN_DIRS = ["/usr/sbin", "/sbin", "/var/cache/sprout-test/ifupdown-layer/usr/sbin"];
+const CACHE = process.env.SPROUT_TEST_CACHE || "/var/cache/sprout-test";
+const cachedLayers = existsSync(CACHE) ? readdirSync(CACHE).filter((d) => d.endsWith(".ifupdown")).map((d) => join(CACHE, d, "usr/sbin")) : [];
+const IFUPDOWN_DIRS = ["/usr/sbin", "/sbin", ...cachedLayers];
 const ifupdownDir = IFUPDOWN_DIRS.find((d) => existsSync(join(d, "ifquery")) && existsSync(join(d, "ifup")));
 const NETWORKD = ["/lib/systemd/systemd-networkd", "/usr/lib/systemd/systemd-networkd"].find(existsSync);
 const isRoot = process.getuid?.() === 0;

@@ -8,11 +8,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, renameSync, writeFileSync }
 import { CACHE_DIR, ensureChroot } from "../e2e/chroot-image.mjs";
 import { ensureCloudInitLayer } from "../bench/cloud-init-chroot.mjs";
 
-export const IFUPDOWN_LAYER = `${CACHE_DIR}/ifupdown-layer`;
-
+/** The layer for the cloud-init layer below it: named after it, so a new cloud-init layer gets a new one. */
 export function ensureIfupdownLayer() {
+  const base = ensureCloudInitLayer();
+  const IFUPDOWN_LAYER = `${base}.ifupdown`;
   if (existsSync(`${IFUPDOWN_LAYER}/.complete`)) return IFUPDOWN_LAYER;
-  const lowers = `${ensureCloudInitLayer()}:${ensureChroot()}`;
+  const lowers = `${base}:${ensureChroot()}`;
   const work = mkdtempSync(`${CACHE_DIR}/ifupdown-build-`);
   const upper = `${work}/upper`;
   for (const d of ["upper", "work", "merged"]) mkdirSync(`${work}/${d}`);
