@@ -492,6 +492,12 @@ chpasswd:
     passwords: ["good-one"],
   },
   {
+    name: "passwords bad input: an unquoted number as the password",
+    metaData: meta("iid-pw-number"),
+    userData: "#cloud-config\npassword: 123456\nchpasswd: {expire: false}\n",
+    passwords: ["123456"],
+  },
+  {
     name: "passwords bad input: a plain password with the default type (hash)",
     metaData: meta("iid-pw-nottype"),
     userData: "#cloud-config\nchpasswd:\n  expire: false\n  users:\n    - {name: debian, password: plain-but-typed-hash}\n",
