@@ -20,7 +20,7 @@ const USER_ITEM = {
   properties: {
     name: { type: "string", description: "The user (it must exist: users: creates it).", examples: ["alice"] },
     password: { type: "string", description: "The password: a crypt hash (type: hash), or the plain text (type: text). Not used with type: RANDOM.", examples: ["$6$rounds=4096$5DJ8a9WMTEzIo5J4$Yms6imfeBvf3Yfu84mQBerh18l7OR1Wm1BJXZqFSpJ6BVas0AYJqIjP7czkOaAZHZi1kxQ5Y1IhgWN8K9NgxR1"] },
-    type: { type: "string", enum: ["hash", "text", "RANDOM"], description: "What password is: hash (the default), text, or RANDOM for a generated one, printed on the console.", default: "hash", examples: ["text"] },
+    type: { type: "string", enum: ["hash", "text", "RANDOM"], description: "What password holds: hash (the default), text, or RANDOM to have one generated and printed on the console.", default: "hash", examples: ["text"] },
   },
   required: ["name"],
   additionalProperties: false,
@@ -57,7 +57,7 @@ export const SET_PASSWORDS_SCHEMA = {
       },
     },
     additionalProperties: false,
-    examples: [{ expire: false, users: [{ name: "debian", password: "passw0rd", type: "text" }] }],
+    examples: [{ expire: false }, { users: [{ name: "debian", password: "passw0rd", type: "text" }] }],
   },
 } as const;
 

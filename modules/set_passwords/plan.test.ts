@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { validateCloudConfig } from "../../agent/schema/validate";
 import { looksHashed, planPasswords } from "./plan";
 
 const SHA512 = "$6$rounds=4096$5DJ8a9WMTEzIo5J4$Yms6imfeBvf3Yfu84mQBerh18l7OR1Wm1BJXZqFSpJ6BVas0AYJqIjP7czkOaAZHZi1kxQ5Y1IhgWN8K9NgxR1";
@@ -96,5 +97,29 @@ describe("set_passwords plan (what cloud-config asks for)", () => {
       expect(p.errors).toEqual([expect.stringMatching(/^chpasswd must be a mapping/), expect.stringMatching(/^password is a number, not a string; quote it/)]);
       expect(p.changes).toEqual([]);
     });
+  });
+});
+
+describe("sprout schema on set_passwords' keys", () => {
+  const check = (text: string) => validateCloudConfig(text, { file: "user-data", requireHeader: true }).map((p) => `${p.severity} ${p.line}:${p.path}: ${p.message}`);
+
+  it("accepts cloud-init's documented examples and the most common seed", () => {
+    expect(check("#cloud-config\nssh_pwauth: true\npassword: password1\n")).toEqual([]);
+    expect(check("#cloud-config\npassword: passw0rd\nchpasswd: { expire: False }\nssh_pwauth: True\n")).toEqual([]);
+    expect(check(`#cloud-config\nssh_pwauth: false\nchpasswd:\n  expire: false\n  users:\n    - name: user1\n      password: password1\n      type: text\n    - name: user2\n      password: ${SHA512}\n    - name: user3\n      type: RANDOM\n`)).toEqual([]);
+  });
+
+  it("reports chpasswd.list as deprecated (and its multi-line string form), as cloud-init's schema marks them", () => {
+    expect(check("#cloud-config\nchpasswd:\n  list:\n    - alice:pw\n")).toEqual(["deprecation 3:chpasswd.list: chpasswd.list is deprecated; write chpasswd.users: [{name: USER, password: PASSWORD, type: text}]"]);
+    expect(check("#cloud-config\nchpasswd:\n  list: |\n    alice:pw\n")).toEqual([
+      "deprecation 3:chpasswd.list: chpasswd.list is deprecated; write chpasswd.users: [{name: USER, password: PASSWORD, type: text}]",
+      "deprecation 3:chpasswd.list: chpasswd.list as one multi-line string is deprecated; write a list (better: chpasswd.users)",
+    ]);
+  });
+
+  it("names what is wrong: a lower-case random, an unknown key, a number as the password", () => {
+    expect(check("#cloud-config\nchpasswd:\n  users:\n    - {name: a, type: random}\n")).toEqual(['error 4:chpasswd.users[0].type: expected one of "hash", "text", "RANDOM", got "random"']);
+    expect(check("#cloud-config\nchpasswd:\n  expires: false\n")[0]).toMatch(/^error 3:chpasswd\.expires: unknown key "expires" \(did you mean "expire"\?\)/);
+    expect(check("#cloud-config\npassword: 123456\n")).toEqual(["error 2:password: expected a string, got 123456 (a number)"]);
   });
 });
