@@ -104,7 +104,11 @@ async function chpasswd(ctx: ModuleContext, lines: Array<{ user: string; value: 
   return `${argv.join(" ")} failed for ${lines.map((l) => l.user).join(", ")}: ${why}`;
 }
 
-/** Shows generated passwords on the console (the target's /dev/console, when it is one); false when there is none. */
+/**
+ * Shows generated passwords on the console: the target's /dev/console, when it is one;
+ * false when there is none. Not the boot's own output (sprout's stdout), which systemd
+ * copies into the journal on disk: like cloud-init, the console alone gets them.
+ */
 function showOnConsole(h: Host, text: string): boolean {
   if (h.root.stat(CONSOLE)?.kind !== "char") return false;
   try {
