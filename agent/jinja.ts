@@ -68,7 +68,7 @@ function lex(src: string, trimBlocks: boolean): Tok[] {
     open.lastIndex = i;
     const m = open.exec(src);
     let text = m ? src.slice(i, m.index) : src.slice(i);
-    if (stripNext) text = text.replace(/^\s+/, "");
+    if (stripNext) text = text.trimStart();
     else if (trimNewline) text = text.replace(/^\n/, "");
     if (!m) {
       if (text) toks.push({ kind: "text", text });
@@ -81,7 +81,7 @@ function lex(src: string, trimBlocks: boolean): Tok[] {
     if (end === -1) throw new TemplateError(`"{${kind}" is never closed with "${close}"`, lineAt(start));
     let inner = src.slice(start + 2, end);
     if (inner.startsWith("-")) {
-      text = text.replace(/\s+$/, "");
+      text = text.trimEnd(); // not /\s+$/, which backtracks over a long run of spaces
       inner = inner.slice(1);
     } else if (kind !== "{" && inner.startsWith("+")) inner = inner.slice(1); // lstrip_blocks is off anyway
     let keepNewline = false;
@@ -104,9 +104,9 @@ type ETok = { t: "name" | "str" | "num" | "op"; v: string };
 function lexExpr(s: string, line: number): ETok[] {
   const out: ETok[] = [];
   const re = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?)|(==|!=|<=|>=|\*\*|\/\/|[<>.|()[\],~+\-*\/%]))/y;
+  const end = s.trimEnd().length;
   let pos = 0;
-  while (pos < s.length) {
-    if (/^\s*$/.test(s.slice(pos))) break;
+  while (pos < end) {
     re.lastIndex = pos;
     const m = re.exec(s);
     if (!m) throw new TemplateError(`cannot read the expression ${JSON.stringify(s.trim())} at ${JSON.stringify(s.slice(pos).trim().slice(0, 20))}`, line);
@@ -189,6 +189,8 @@ const FILTERS: Record<string, (v: Value, args: Value[], s: Scope) => Value> = {
   replace: (v, a, s) => toText(v, s).split(String(a[0])).join(String(a[1] ?? "")),
 };
 
+const LITERALS: Record<string, Value> = { true: true, True: true, false: false, False: false, none: null, None: null };
+
 function parseExpr(src: string, line: number): Expr {
   const toks = lexExpr(src, line);
   if (toks.length === 0) throw new TemplateError("an empty expression", line);
@@ -232,8 +234,7 @@ function parseExpr(src: string, line: number): Expr {
       return { e: (s) => elems.map((x) => x(s)), path: "" };
     }
     if (t.t === "name") {
-      const lit: Record<string, Value> = { true: true, True: true, false: false, False: false, none: null, None: null };
-      if (Object.hasOwn(lit, t.v)) return { e: () => lit[t.v], path: "" };
+      if (Object.hasOwn(LITERALS, t.v)) return { e: () => LITERALS[t.v], path: "" };
       return { e: (s) => (Object.hasOwn(s.vars, t.v) ? s.vars[t.v] : new Undefined(t.v, t.v)), path: t.v };
     }
     return fail(`unexpected ${JSON.stringify(t.v)}`);
