@@ -226,8 +226,19 @@ function parseExpr(src: string, line: number): Expr {
     }
     if (t.t === "op" && t.v === "(") {
       const e = or();
+      if (!isOp(",")) {
+        expect(")");
+        return { e, path: "" };
+      }
+      // A tuple, as in `codename in ('buster', 'stretch')`: a list here.
+      const elems = [e];
+      while (isOp(",")) {
+        i++;
+        if (isOp(")")) break;
+        elems.push(or());
+      }
       expect(")");
-      return { e, path: "" };
+      return { e: (s) => elems.map((x) => x(s)), path: "" };
     }
     if (t.t === "op" && t.v === "[") {
       const elems = list("]");
