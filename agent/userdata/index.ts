@@ -5,10 +5,10 @@
 // out is the fetchInclude function the caller passes. Never throws: what cannot
 // be used is reported with where it is, and everything else is still applied.
 import { isPlainObject } from "../merge";
+import { hasJinjaHeader, TemplateError } from "../templater";
 import type { JsonObject } from "../types";
 import { parseYaml } from "../yaml";
 import { gunzipCapped, isGzip, MAX_DECOMPRESSED } from "./gzip";
-import { hasJinjaHeader, TemplateError } from "../templater";
 import { mergePart } from "./mergers";
 import { looksLikeMime, parseMime, type MimeHeaders } from "./mime";
 

@@ -7,10 +7,10 @@
 // written: a bad entry is an error naming it, and no file changes.
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
+import { renderTemplate, TemplateError } from "../../agent/templater";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { installPackages } from "../package_update_upgrade_install";
 import { CLIENTS, DEFAULT_POOLS, findExe, selectClient, type ClientConfig } from "./clients";
-import { renderTemplate, TemplateError } from "../../agent/templater";
 import { BUILTIN_TEMPLATES, TEMPLATE_OPTIONS } from "./templates";
 
 const RESTART_TIMEOUT_MS = 60_000;
