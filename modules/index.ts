@@ -3,9 +3,11 @@
 // modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
 import { bootcmd } from "./bootcmd";
+import { caCerts } from "./ca_certs";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
+import { locale } from "./locale";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
@@ -37,10 +39,12 @@ export const MODULES: readonly Module[] = [
   setHostname,
   updateHostname,
   updateEtcHosts,
+  caCerts,
   rsyslog,
   usersGroups,
   ssh,
   // config
+  locale,
   timezone,
   grubFallback,
   // final

@@ -13,5 +13,8 @@ export const DEPRECATED_KEYS: Record<string, { use: string; schema: JsonObject }
 export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => boolean; message: string }> = [
   { path: ["manage_etc_hosts"], test: (v) => v === "template", message: 'manage_etc_hosts: template is deprecated; write manage_etc_hosts: true' },
   { path: ["users", "*", "lock-passwd"], test: () => true, message: "lock-passwd is deprecated; write lock_passwd" },
+  { path: ["ca-certs"], test: () => true, message: "ca-certs is deprecated; write ca_certs" },
+  { path: ["ca_certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
+  { path: ["ca-certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
   { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },
 ];
