@@ -52,14 +52,31 @@ export function findSupported(supported: string, locale: string): LocaleEntry | 
   return all.find((e) => e.name === locale) ?? all.find((e) => sameLocale(e.name, locale)) ?? null;
 }
 
-/** Up to three SUPPORTED names for the same language (or, failing that, spelt alike), for an error message. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Up to three SUPPORTED names closest to a misspelt one, for an error message. "UK"
+ * is not a territory code (Great Britain is GB), a slip common enough to name first.
+ */
 export function similarLocales(supported: string, locale: string): string[] {
   const all = entries(supported).map((e) => e.name);
-  const lower = locale.toLowerCase();
-  const language = lower.split(/[_.@]/)[0]!;
-  const caseOnly = all.filter((n) => sameLocale(n.toLowerCase(), lower));
-  const sameLanguage = all.filter((n) => n.toLowerCase().split(/[_.@]/)[0] === language && /utf-?8/i.test(n));
-  return [...new Set([...caseOnly, ...sameLanguage])].slice(0, 3);
+  const want = locale.toLowerCase();
+  const british = locale.replace(/_UK(?=[.@]|$)/i, "_GB");
+  const first = british !== locale ? all.filter((n) => sameLocale(n.toLowerCase(), british.toLowerCase())) : [];
+  const ranked = all
+    .map((n) => ({ n, d: editDistance(n.toLowerCase(), want) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(want.length / 4)))
+    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
+    .map((x) => x.n);
+  return [...new Set([...first, ...ranked])].slice(0, 3);
 }
 
 /** /etc/locale.gen with `entry` enabled: its commented line uncommented, or a line added. */
