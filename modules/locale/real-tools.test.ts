@@ -39,7 +39,7 @@ describe.skipIf(why !== null)("locale with the real locale-gen", () => {
     const h = deb.host();
     const gen = h.root.readText("/etc/locale.gen");
     const res = await locale.run({ locale: "en_UK.UTF-8" }, moduleContext(h, "config"));
-    expect(res.errors).toEqual([expect.stringMatching(/en_UK\.UTF-8 is not a locale this system can generate \(not in \/usr\/share\/i18n\/SUPPORTED\); did you mean en_GB\.UTF-8 or en_US\.UTF-8/)]);
+    expect(res.errors).toEqual([expect.stringMatching(/en_UK\.UTF-8 is not a locale this system can generate \(not in \/usr\/share\/i18n\/SUPPORTED\); did you mean en_GB\.UTF-8 or /)]);
     expect(h.root.readText("/etc/locale.gen")).toBe(gen);
     expect(h.root.readText("/etc/default/locale")).not.toMatch(/^LANG=/m);
   });
