@@ -2,6 +2,7 @@ import * as crypto from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { validateCloudConfig } from "../../agent/schema/validate";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { caCerts, certPath } from ".";
@@ -146,6 +147,24 @@ describe("ca_certs", () => {
     expect(res.errors).toEqual([
       expect.stringMatching(/debconf-set-selections failed \(exit 1: debconf: db locked\).*dpkg-reconfigure ca-certificates/),
       expect.stringMatching(/update-ca-certificates failed \(timed out after 120 s\); run it on the machine/),
+    ]);
+  });
+});
+
+describe("ca_certs in `sprout schema`", () => {
+  const problems = (text: string) => validateCloudConfig(text, { file: "user-data", requireHeader: true }).map((p) => `${p.severity} ${p.path}: ${p.message}`);
+  it("accepts cloud-init's keys, marks ca-certs and remove-defaults deprecated, and catches an entry that is not PEM", () => {
+    const pem = CA1.trimEnd().replace(/\n/g, "\n      ");
+    expect(problems(`#cloud-config\nca_certs:\n  remove_defaults: true\n  trusted:\n    - |\n      ${pem}\n`)).toEqual([]);
+    expect(problems(`#cloud-config\nca-certs:\n  remove-defaults: true\n  trusted:\n    - |\n      ${pem}\n`)).toEqual([
+      "deprecation ca-certs: ca-certs is deprecated; write ca_certs",
+      "deprecation ca-certs.remove-defaults: remove-defaults is deprecated; write remove_defaults",
+    ]);
+    // cloud-init's documented example keeps its placeholders: sprout schema says which entry is no certificate.
+    expect(problems("#cloud-config\nca_certs:\n  remove_defaults: true\n  trusted:\n    - single_line_cert\n")).toEqual(['error ca_certs.trusted[0]: must match pattern "-----BEGIN CERTIFICATE-----", got "single_line_cert"']);
+    expect(problems("#cloud-config\nca_certs:\n  remove_defaults: 'yes'\n  trusted: []\n")).toEqual([
+      'error ca_certs.remove_defaults: expected a boolean, got "yes" (a string)',
+      "error ca_certs.trusted: must NOT have fewer than 1 items",
     ]);
   });
 });

@@ -31,7 +31,7 @@ export function certPath(n: number): string {
 const CA_CERTS_PROPERTIES = {
   trusted: {
     type: "array",
-    items: { type: "string" },
+    items: { type: "string", pattern: "-----BEGIN CERTIFICATE-----" },
     minItems: 1,
     description: `CA certificates to trust, each a PEM block (a YAML block with |). Written to ${LOCAL_CERTS_DIR}/cloud-init-ca-cert-<n>.crt, then update-ca-certificates adds them to ${BUNDLE}. An entry that is not a certificate is reported and skipped.`,
     examples: [["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"]],

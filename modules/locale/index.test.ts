@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { validateCloudConfig } from "../../agent/schema/validate";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { locale } from ".";
@@ -147,5 +148,15 @@ describe("locale", () => {
       expect(m.rec.runs).toEqual([]);
       m.root.cleanup();
     }
+  });
+});
+
+describe("locale in `sprout schema`", () => {
+  const problems = (text: string) => validateCloudConfig(text, { file: "user-data", requireHeader: true }).map((p) => `${p.severity} ${p.path}: ${p.message}`);
+  it("accepts cloud-init's examples and false, and rejects what is not a name", () => {
+    expect(problems("#cloud-config\nlocale: ar_AE\n")).toEqual([]);
+    expect(problems("#cloud-config\nlocale: fr_CA\nlocale_configfile: /etc/alternate_path/locale\n")).toEqual([]);
+    expect(problems("#cloud-config\nlocale: false\n")).toEqual([]);
+    expect(problems("#cloud-config\nlocale: [en_US]\n")).toEqual(["error locale: expected a string or a boolean, got a list"]);
   });
 });
