@@ -8,6 +8,7 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { locale } from "./locale";
+import { keysToConsole } from "./keys_to_console";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
@@ -56,6 +57,7 @@ export const MODULES: readonly Module[] = [
   scriptsPerInstance,
   runcmd,
   scriptsUser,
+  keysToConsole,
   phoneHome,
   finalMessage,
   // reaching it means this boot worked, so the next one needs no fallback kernel
