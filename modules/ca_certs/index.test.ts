@@ -32,6 +32,8 @@ describe("ca_certs: the pieces", () => {
     expect(certificateProblem("-----BEGIN CERTIFICATE-----\nYOUR-ORGS-TRUSTED-CA-CERT-HERE\n-----END CERTIFICATE-----\n", crypto)).toMatch(/its certificate does not parse/);
     expect(certificateProblem(CA1.replace(/\n[A-Za-z0-9+/]{64}\n/, "\n"), crypto)).toMatch(/does not parse .*copied whole/);
     expect(certificateProblem(`${CA1}-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----\n`, crypto)).toMatch(/contains a private key/);
+    expect(certificateProblem(CA1.replace(/\n/g, "\r\n"), crypto)).toBeNull();
+    expect(certificateProblem(`${CA1.trimEnd().replace(/\n/g, " ")}\n`, crypto)).toMatch(/has lost its line breaks .*literal block, \|/);
     expect(certificateProblem("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n", crypto)).toMatch(/has no -----BEGIN CERTIFICATE----- block/);
   });
   it("deselects every entry of ca-certificates.conf once, under cloud-init's header, keeping comments and ! entries", () => {

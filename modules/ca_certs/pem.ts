@@ -16,6 +16,9 @@ export function certificateProblem(text: string, crypto: typeof Crypto): string 
       : "is not a PEM certificate (no -----BEGIN CERTIFICATE----- line); paste the whole block, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----, as a YAML block (|)";
   }
   for (const [i, block] of blocks.entries()) {
+    if (!/-----BEGIN CERTIFICATE-----\r?\n/.test(block)) {
+      return "has lost its line breaks (a folded YAML block, >, or a quoted string joins the lines); write it as a literal block, |, one base64 line per line";
+    }
     try {
       new crypto.X509Certificate(block);
     } catch (err) {
