@@ -7,8 +7,8 @@
 // cloud-init 22.4.2 instead wrote all certificates into one file under
 // /usr/share/ca-certificates and deleted the package's files for remove_defaults.
 // An entry that is not a certificate is reported and skipped; the others are installed.
-import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
+import { runInTarget } from "../../agent/target-command";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { deselectAll } from "./ca-certificates-conf";
 import { certificateProblem } from "./pem";
@@ -21,7 +21,6 @@ const DEBCONF_SELECTION = "ca-certificates ca-certificates/trust_new_crts select
 // update-ca-certificates links and rehashes a few hundred files: seconds; a hang must not hold the boot.
 const UPDATE_TIMEOUT_MS = 2 * 60_000;
 const DEBCONF_TIMEOUT_MS = 60_000;
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The file of the n-th (1-based) `trusted:` entry: newer cloud-init's name, so a seed's files land where cloud-init's do. */
 export function certPath(n: number): string {
@@ -55,19 +54,6 @@ export const CA_CERTS_SCHEMA = {
   },
   "ca-certs": { ...CA_CERTS_OBJECT, deprecated: true, description: "Deprecated: use ca_certs (ignored when ca_certs is given too).", examples: [{ trusted: ["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"] }] },
 } as const;
-
-function inTarget(h: Host, argv: string[]): string[] {
-  return h.root.isSystemRoot ? argv : ["chroot", h.root.dir, ...argv];
-}
-
-async function runInTarget(ctx: ModuleContext, argv: string[], timeoutMs: number, input?: string): Promise<string | null> {
-  const res = await ctx.host.run.run(inTarget(ctx.host, argv), { timeoutMs, input, env: { PATH, LC_ALL: "C" }, cleanEnv: true, maxCapture: 64 * 1024 });
-  if (res.code === 0) return null;
-  if (res.spawnError) return res.spawnError;
-  if (res.timedOut) return `timed out after ${timeoutMs / 1000} s`;
-  const text = (res.stderr.toString("utf8").trim() || res.stdout.toString("utf8").trim()).split("\n").slice(-3).join(" / ");
-  return text ? `exit ${res.code}: ${text}` : `exit ${res.code}`;
-}
 
 /** Writes the valid entries; an error for each one that is not a certificate. */
 async function writeTrusted(ctx: ModuleContext, entries: unknown[], where: string, errors: string[]): Promise<{ written: number; changed: boolean }> {
@@ -126,7 +112,7 @@ export const caCerts: Module = {
       // update-ca-certificates rewrites the bundle only when it adds a certificate: with
       // nothing left to trust the old bundle, defaults and all, would stay.
       if (root.exists(BUNDLE)) root.remove(BUNDLE);
-      const failed = await runInTarget(ctx, ["debconf-set-selections", "-"], DEBCONF_TIMEOUT_MS, DEBCONF_SELECTION);
+      const { failure: failed } = await runInTarget(ctx.host, ["debconf-set-selections", "-"], { timeoutMs: DEBCONF_TIMEOUT_MS, input: DEBCONF_SELECTION });
       if (failed) errors.push(`${key}.${removeKey}: debconf-set-selections failed (${failed}): a ca-certificates upgrade may trust new default certificates; run dpkg-reconfigure ca-certificates to choose`);
     }
 
@@ -145,7 +131,7 @@ export const caCerts: Module = {
     if (!root.exists(UPDATE_PROGRAM)) {
       errors.push(`update-ca-certificates is missing (${UPDATE_PROGRAM}: the ca-certificates package is not installed), so nothing changed in the trust store; install ca-certificates in the image (its installation trusts the certificates in ${LOCAL_CERTS_DIR})`);
     } else {
-      const failed = await runInTarget(ctx, ["update-ca-certificates", ...(removeRaw === true ? ["--fresh"] : [])], UPDATE_TIMEOUT_MS);
+      const { failure: failed } = await runInTarget(ctx.host, ["update-ca-certificates", ...(removeRaw === true ? ["--fresh"] : [])], { timeoutMs: UPDATE_TIMEOUT_MS });
       if (failed) errors.push(`update-ca-certificates failed (${failed}); run it on the machine to see which file it cannot use`);
       else changed = true;
     }

@@ -7,7 +7,7 @@
 // Without a `locale` key nothing happens (cloud-init would apply en_US.UTF-8 to an
 // image whose /etc/default/locale has no LANG); an image builder who wants that
 // puts `locale: en_US.UTF-8` in /etc/sprout/config.yaml.
-import type { Host } from "../../agent/host/types";
+import { runInTarget } from "../../agent/target-command";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { enableInLocaleGen, findSupported, isBuiltinLocale, isLocaleName, readLocaleVar, sameLocale, setLocaleVar, similarLocales } from "./locale-files";
 
@@ -18,7 +18,6 @@ const LOCALE_GEN_PROGRAM = "/usr/sbin/locale-gen";
 // localedef takes a few seconds per locale on a small machine; a hung one must not hold the boot.
 const LOCALE_GEN_TIMEOUT_MS = 5 * 60_000;
 const LIST_TIMEOUT_MS = 30_000;
-const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export const LOCALE_SCHEMA = {
   locale: {
@@ -40,18 +39,6 @@ function isOff(v: unknown): boolean {
   return v === false || (typeof v === "string" && ["off", "0", "no", "false"].includes(v.trim().toLowerCase()));
 }
 
-function inTarget(h: Host, argv: string[]): string[] {
-  return h.root.isSystemRoot ? argv : ["chroot", h.root.dir, ...argv];
-}
-
-/** The short reason a command failed, for the error message. */
-function failure(res: { spawnError: string | null; timedOut: boolean; code: number | null; stderr: Buffer; stdout: Buffer }, timeoutMs: number): string {
-  if (res.spawnError) return res.spawnError;
-  if (res.timedOut) return `timed out after ${timeoutMs / 1000} s`;
-  const text = (res.stderr.toString("utf8").trim() || res.stdout.toString("utf8").trim()).split("\n").slice(-3).join(" / ");
-  return text ? `exit ${res.code}: ${text}` : `exit ${res.code}`;
-}
-
 /** Enables and builds `locale`; an error message (what to do included) when the system cannot. */
 async function generate(ctx: ModuleContext, locale: string): Promise<{ error: string } | { changed: boolean }> {
   const root = ctx.host.root;
@@ -67,14 +54,14 @@ async function generate(ctx: ModuleContext, locale: string): Promise<{ error: st
   const gen = enableInLocaleGen(root.tryReadText(LOCALE_GEN), entry);
   if (gen.changed) root.writeAtomic(LOCALE_GEN, gen.text, { mode: root.stat(LOCALE_GEN)?.mode ?? 0o644 });
   // --keep-existing builds only what is missing; without it locale-gen rebuilds every enabled locale.
-  const env = { PATH, LC_ALL: "C" };
-  const res = await ctx.host.run.run(inTarget(ctx.host, ["locale-gen", "--keep-existing"]), { timeoutMs: LOCALE_GEN_TIMEOUT_MS, env, cleanEnv: true, maxCapture: 64 * 1024 });
-  if (res.code !== 0) return { error: `locale ${locale}: locale-gen failed (${failure(res, LOCALE_GEN_TIMEOUT_MS)}); ${LOCALE_GEN} now enables "${entry.name} ${entry.charset}": run locale-gen on the machine to see why` };
+  const localeGen = await runInTarget(ctx.host, ["locale-gen", "--keep-existing"], { timeoutMs: LOCALE_GEN_TIMEOUT_MS });
+  if (localeGen.failure) return { error: `locale ${locale}: locale-gen failed (${localeGen.failure}); ${LOCALE_GEN} now enables "${entry.name} ${entry.charset}": run locale-gen on the machine to see why` };
   // locale-gen ignores a failing localedef (a locale source file missing): ask what was built.
-  const list = await ctx.host.run.run(inTarget(ctx.host, ["localedef", "--list-archive"]), { timeoutMs: LIST_TIMEOUT_MS, env, cleanEnv: true });
-  const built = list.code === 0 ? list.stdout.toString("utf8").split("\n").map((s) => s.trim()) : [];
+  const list = await runInTarget(ctx.host, ["localedef", "--list-archive"], { timeoutMs: LIST_TIMEOUT_MS });
+  const built = list.failure ? [] : list.result.stdout.toString("utf8").split("\n").map((s) => s.trim());
   if (!built.some((n) => sameLocale(n, entry.name))) {
-    return { error: `locale ${locale}: locale-gen did not build ${entry.name} (${res.stdout.toString("utf8").trim().split("\n").slice(-2).join(" / ") || "no output"}); is the locale's source in /usr/share/i18n/locales? reinstall the locales package` };
+    const said = localeGen.result.stdout.toString("utf8").trim().split("\n").slice(-2).join(" / ");
+    return { error: `locale ${locale}: locale-gen did not build ${entry.name} (${said || "no output"}); is the locale's source in /usr/share/i18n/locales? reinstall the locales package` };
   }
   return { changed: gen.changed };
 }
