@@ -120,6 +120,7 @@ describe("ca_certs", () => {
 
   it("shapes that are not cloud-init's are errors that say what to write; the default certificates stay trusted", async () => {
     for (const [cfg, msg] of [
+      [{ ca_certs: `${CA1}` }, /ca_certs must be a mapping with trusted: .*, got "-----BEGIN CERTIFICATE-----\\nMIIBvjCCAWOgAwIBAgIUTfxXh76\.\.\.$/],
       [{ ca_certs: ["x"] }, /ca_certs must be a mapping with trusted: .* and\/or remove_defaults: true/],
       [{ ca_certs: { remove_defaults: "yes please" } }, /ca_certs\.remove_defaults must be true or false, got "yes please"; the default certificates were left trusted/],
       [{ ca_certs: { trusted: { a: 1 } } }, /ca_certs\.trusted must be a list of PEM certificates/],

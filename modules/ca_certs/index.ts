@@ -55,6 +55,12 @@ export const CA_CERTS_SCHEMA = {
   "ca-certs": { ...CA_CERTS_OBJECT, deprecated: true, description: "Deprecated: use ca_certs (ignored when ca_certs is given too).", examples: [{ trusted: ["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"] }] },
 } as const;
 
+/** A value of the user's, short enough for an error message (a misplaced certificate is long). */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** Writes the valid entries; an error for each one that is not a certificate. */
 async function writeTrusted(ctx: ModuleContext, entries: unknown[], where: string, errors: string[]): Promise<{ written: number; changed: boolean }> {
   const crypto = await import("node:crypto");
@@ -64,7 +70,7 @@ async function writeTrusted(ctx: ModuleContext, entries: unknown[], where: strin
   entries.forEach((entry, i) => {
     const name = `${where}.trusted[${i}]`;
     if (typeof entry !== "string") {
-      errors.push(`${name} is not text (got ${JSON.stringify(entry)}); write the certificate as a YAML block (|); the other certificates were installed`);
+      errors.push(`${name} is not text (got ${shown(entry)}); write the certificate as a YAML block (|); the other certificates were installed`);
       return;
     }
     const problem = certificateProblem(entry, crypto);
@@ -91,7 +97,7 @@ export const caCerts: Module = {
     if (key === null) return { status: "skipped", detail: "no ca_certs" };
     const spec = cfg[key];
     if (spec === null || (isPlainObject(spec) && Object.keys(spec).length === 0)) return { status: "skipped", detail: `${key} is empty` };
-    if (!isPlainObject(spec)) return { status: "unchanged", errors: [`${key} must be a mapping with trusted: (a list of PEM certificates) and/or remove_defaults: true, got ${JSON.stringify(spec)}`] };
+    if (!isPlainObject(spec)) return { status: "unchanged", errors: [`${key} must be a mapping with trusted: (a list of PEM certificates) and/or remove_defaults: true, got ${shown(spec)}`] };
     const notes = key === "ca-certs" ? ["ca-certs is deprecated, write ca_certs"] : "ca-certs" in cfg ? ["ca-certs ignored: ca_certs is given"] : [];
     const errors: string[] = [];
     const root = ctx.host.root;
@@ -100,7 +106,7 @@ export const caCerts: Module = {
     const removeRaw = "remove_defaults" in spec ? spec.remove_defaults : spec["remove-defaults"];
     const removeKey = "remove_defaults" in spec ? "remove_defaults" : "remove-defaults";
     if (removeRaw !== undefined && removeRaw !== null && typeof removeRaw !== "boolean") {
-      errors.push(`${key}.${removeKey} must be true or false, got ${JSON.stringify(removeRaw)}; the default certificates were left trusted`);
+      errors.push(`${key}.${removeKey} must be true or false, got ${shown(removeRaw)}; the default certificates were left trusted`);
     }
     if (removeRaw === true) {
       const conf = root.tryReadText(CERTS_CONF);
@@ -120,7 +126,7 @@ export const caCerts: Module = {
     let written = 0;
     if (trusted !== undefined && trusted !== null) {
       const list = typeof trusted === "string" ? [trusted] : Array.isArray(trusted) ? trusted : null;
-      if (list === null) errors.push(`${key}.trusted must be a list of PEM certificates, got ${JSON.stringify(trusted)}`);
+      if (list === null) errors.push(`${key}.trusted must be a list of PEM certificates, got ${shown(trusted)}`);
       else {
         const w = await writeTrusted(ctx, list, key, errors);
         written = w.written;
