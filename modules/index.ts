@@ -10,6 +10,8 @@ import { growpart } from "./growpart";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { keysToConsole } from "./keys_to_console";
 import { locale } from "./locale";
+import { mounts } from "./mounts";
+import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
@@ -37,6 +39,7 @@ export const MODULES: readonly Module[] = [
   boothooks,
   bootcmd,
   writeFiles,
+  mounts,
   setHostname,
   updateHostname,
   updateEtcHosts,
@@ -46,6 +49,7 @@ export const MODULES: readonly Module[] = [
   ssh,
   // config
   locale,
+  ntp,
   timezone,
   grubFallback,
   // final
