@@ -22,6 +22,7 @@ import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
 import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from "./scripts_user";
 import { setHostname } from "./set_hostname";
+import { setPasswords } from "./set_passwords";
 import { ssh } from "./ssh";
 import { timezone } from "./timezone";
 import { updateEtcHosts } from "./update_etc_hosts";
@@ -49,6 +50,7 @@ export const MODULES: readonly Module[] = [
   ssh,
   // config
   locale,
+  setPasswords,
   ntp,
   timezone,
   grubFallback,

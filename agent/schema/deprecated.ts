@@ -17,4 +17,6 @@ export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => bo
   { path: ["ca_certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
   { path: ["ca-certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
   { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },
+  { path: ["chpasswd", "list"], test: () => true, message: "chpasswd.list is deprecated; write chpasswd.users: [{name: USER, password: PASSWORD, type: text}]" },
+  { path: ["chpasswd", "list"], test: (v) => typeof v === "string", message: "chpasswd.list as one multi-line string is deprecated; write a list (better: chpasswd.users)" },
 ];

@@ -13,6 +13,12 @@ export interface CompatCase extends Omit<Seed, "userData"> {
   userData?: string | Uint8Array | ((url: string) => string);
   /** Files the 127.0.0.1 server serves (for #include and the like). */
   serve?: Record<string, string>;
+  /**
+   * The plain-text passwords the seed sets (password:, chpasswd): a hash in /etc/shadow
+   * that verifies against one compares as that password, whatever its salt; any other
+   * hash not written in the seed as "a password the seed does not give" (RANDOM).
+   */
+  passwords?: string[];
 }
 
 // shared/ sits beside the repository (as test/helpers/module-context.ts finds it).
@@ -569,4 +575,112 @@ mounts:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases];
+/** Passwords: password:, chpasswd users / list / expire, and their bad inputs. */
+const YESCRYPT_HASH = "$y$j9T$xxZxBHVXaubOprZdK7aEx/$UABDWMeuoz98HbkE/sx/UDq7di/KP0pPhwcp5TJvUfD"; // yescrypt of "from-mkpasswd"
+const passwordCases: CompatCase[] = [
+  {
+    name: "passwords: password + chpasswd expire False + ssh_pwauth True (the most common seed)",
+    metaData: metaWithKey("iid-pw-common"),
+    userData: "#cloud-config\npassword: passw0rd\nchpasswd: { expire: False }\nssh_pwauth: True\n",
+    passwords: ["passw0rd"],
+  },
+  {
+    name: "passwords: password alone (chpasswd.expire defaults to true)",
+    metaData: meta("iid-pw-expire"),
+    userData: "#cloud-config\npassword: Expire-Me-1\n",
+    passwords: ["Expire-Me-1"],
+  },
+  {
+    name: "passwords: password with users: but no default user",
+    metaData: meta("iid-pw-nodefault"),
+    userData: "#cloud-config\nusers:\n  - name: solo\npassword: nobody-gets-this\n",
+    passwords: ["nobody-gets-this"],
+  },
+  {
+    name: "passwords: chpasswd users with text, hash and RANDOM (cloud-init's documented example), ssh_pwauth false",
+    metaData: meta("iid-pw-users"),
+    userData: `#cloud-config
+users: [default, {name: user1}, {name: user2}, {name: user3}]
+ssh_pwauth: false
+chpasswd:
+  expire: false
+  users:
+    - name: user1
+      password: password1
+      type: text
+    - name: user2
+      password: ${HASH}
+    - name: user3
+      type: RANDOM
+`,
+    passwords: ["password1"],
+  },
+  {
+    name: "passwords: chpasswd users, expire left at its default (hashes expire too)",
+    metaData: meta("iid-pw-users-expire"),
+    userData: `#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  users:\n    - {name: user1, password: '${HASH}'}\n    - {name: debian, password: Debian-Text-1, type: text}\n`,
+    passwords: ["Debian-Text-1"],
+  },
+  {
+    name: "passwords: the deprecated list as a multi-line string (text, hash, R and RANDOM)",
+    metaData: meta("iid-pw-list-str"),
+    userData: `#cloud-config
+users: [default, {name: user1}, {name: user2}, {name: user3}]
+chpasswd:
+  list: |
+    user1:list-password-1
+    user2:${HASH}
+    user3:R
+    debian:RANDOM
+  expire: false
+`,
+    passwords: ["list-password-1"],
+  },
+  {
+    name: "passwords: the deprecated list as a YAML list, expire default",
+    metaData: meta("iid-pw-list"),
+    userData: `#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  list:\n    - user1:list-password-2\n    - debian:${HASH}\n`,
+    passwords: ["list-password-2"],
+  },
+  {
+    name: "passwords: a yescrypt hash (mkpasswd's default on bookworm) in the deprecated list",
+    metaData: meta("iid-pw-yescrypt"),
+    userData: `#cloud-config\nchpasswd:\n  expire: false\n  list:\n    - debian:${YESCRYPT_HASH}\n`,
+    passwords: ["from-mkpasswd"],
+  },
+  {
+    name: "passwords bad input: users that do not exist among good ones (text and hash)",
+    metaData: meta("iid-pw-ghost"),
+    userData: `#cloud-config
+users: [default, {name: user1}]
+chpasswd:
+  expire: false
+  users:
+    - {name: ghost, password: ghost-pw, type: text}
+    - {name: user1, password: user1-pw, type: text}
+    - {name: ghost2, password: '${HASH}'}
+    - {name: debian, password: '${HASH}'}
+`,
+    passwords: ["ghost-pw", "user1-pw"],
+  },
+  {
+    name: "passwords bad input: a malformed line in the deprecated list",
+    metaData: meta("iid-pw-badline"),
+    userData: "#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  expire: false\n  list: |\n    user1:good-one\n    this line has no colon\n",
+    passwords: ["good-one"],
+  },
+  {
+    name: "passwords bad input: an unquoted number as the password",
+    metaData: meta("iid-pw-number"),
+    userData: "#cloud-config\npassword: 123456\nchpasswd: {expire: false}\n",
+    passwords: ["123456"],
+  },
+  {
+    name: "passwords bad input: a plain password with the default type (hash)",
+    metaData: meta("iid-pw-nottype"),
+    userData: "#cloud-config\nchpasswd:\n  expire: false\n  users:\n    - {name: debian, password: plain-but-typed-hash}\n",
+    passwords: ["plain-but-typed-hash"],
+  },
+];
+
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases];

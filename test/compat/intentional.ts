@@ -252,4 +252,43 @@ export const INTENTIONAL: IntentionalDifference[] = [
     sprout: /^errors reported$/,
     reason: "As above: sprout reports the swap file it would not make; cloud-init 22.4.2 made it over the user's file (and could not switch it on here, which it only logs).",
   },
+  {
+    cases: /passwords: a yescrypt hash .* in the deprecated list/,
+    key: /^user\.debian\.password$/,
+    cloudInit: /^a password the seed does not give/,
+    sprout: /^hash \$y\$/,
+    reason:
+      "A yescrypt hash ($y$, what mkpasswd and PAM make on Debian bookworm) in chpasswd.list: cloud-init 22.4.2 recognises only $1$, $2a$, $2y$, $5$ and $6$ as hashes and sets the hash text itself as a plain-text password, so nobody can log in with the password behind it; sprout sets it as the hash (also $2b$, $7$, $gy$).",
+  },
+  {
+    cases: /passwords bad input: users that do not exist among good ones/,
+    key: /^user\.debian\.password$/,
+    cloudInit: /^locked, no password$/,
+    sprout: /^hash \$6\$/,
+    reason:
+      "A user that does not exist among hashed passwords: `chpasswd -e` drops every line when one names an unknown user, so cloud-init sets none of the hashes; sprout leaves the unknown user out (and reports it) and sets the others. Both report the error; the plain-text ones are set by both.",
+  },
+  {
+    cases: /passwords bad input: a malformed line in the deprecated list/,
+    key: /^user\.user1\.password$/,
+    cloudInit: /^locked, no password$/,
+    sprout: /^password "good-one"/,
+    reason: "A chpasswd.list line without a colon: cloud-init stops the whole module at it (nothing is set); sprout reports that line and sets the others. Both report the error.",
+  },
+  {
+    cases: /passwords bad input: a plain password with the default type \(hash\)/,
+    key: /^(user\.debian\.password|status)$/,
+    cloudInit: /^(hash plain-but-typed-hash|done)$/,
+    sprout: /^(locked, no password|errors reported)$/,
+    reason:
+      "chpasswd.users with a plain-text password and no type: type defaults to hash, and cloud-init writes the text into /etc/shadow as if it were a hash (no password matches it) and reports nothing; sprout sets nothing and reports the entry, saying to add type: text.",
+  },
+  {
+    cases: /passwords bad input: an unquoted number as the password/,
+    key: /^(user\.debian\.password|status)$/,
+    cloudInit: /^(password "123456" \(yescrypt\)|done)$/,
+    sprout: /^(locked, no password|errors reported)$/,
+    reason:
+      "A password YAML reads as a number (password: 123456): cloud-init sets its string form, which is what was typed only for plain decimals (0777 would be 511, 1.50 would be 1.5); sprout sets nothing and reports it, saying to quote the password.",
+  },
 ];
