@@ -3,12 +3,14 @@
 // modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
 import { bootcmd } from "./bootcmd";
+import { caCerts } from "./ca_certs";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
-import { keysToConsole } from "./keys_to_console";
-import { mounts } from "./mounts";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { keysToConsole } from "./keys_to_console";
+import { locale } from "./locale";
+import { mounts } from "./mounts";
 import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
@@ -42,10 +44,12 @@ export const MODULES: readonly Module[] = [
   setHostname,
   updateHostname,
   updateEtcHosts,
+  caCerts,
   rsyslog,
   usersGroups,
   ssh,
   // config
+  locale,
   setPasswords,
   ntp,
   timezone,

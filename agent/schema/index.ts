@@ -159,7 +159,7 @@ export function renderModuleDocs(only?: string, modules: readonly Module[] = MOD
     rows(props, "");
     out.push("", "Example:", "", "```yaml", "#cloud-config");
     const example: JsonObject = {};
-    for (const [k, s] of Object.entries(props)) if (Array.isArray(s.examples) && s.examples.length) example[k] = s.examples[0];
+    for (const [k, s] of Object.entries(props)) if (Array.isArray(s.examples) && s.examples.length && s.deprecated !== true) example[k] = s.examples[0];
     out.push(stringify(example).trimEnd(), "```", "");
   }
   return out.join("\n");

@@ -416,6 +416,79 @@ write_files:
   },
 ];
 
+// Two throwaway CA certificates (test/fixtures/ca-certs/README.md), indented as a YAML block under `- |`.
+const pemBlock = (file: string, indent: string) => readFileSync(join(__dirname, "../fixtures/ca-certs", file), "utf8").trimEnd().split("\n").join(`\n${indent}`);
+
+/**
+ * locale and ca_certs: cloud-init's module documentation examples (the corpus has
+ * none for these modules, so they are written out here as the docs give them) and
+ * seeds the way people write them. The machines have Debian's `locales` (nothing
+ * generated, /etc/locale.gen all commented out) and `ca-certificates`.
+ */
+const localeAndCaCerts: CompatCase[] = [
+  { name: "docs cc_locale/example1: locale ar_AE", metaData: meta("iid-locale-doc1"), userData: "#cloud-config\n# Set the locale to ar_AE\nlocale: ar_AE\n" },
+  {
+    name: "docs cc_locale/example2: locale fr_CA in locale_configfile",
+    metaData: meta("iid-locale-doc2"),
+    userData: "#cloud-config\n# Set the locale to fr_CA in /etc/alternate_path/locale\nlocale: fr_CA\nlocale_configfile: /etc/alternate_path/locale\n",
+  },
+  { name: "locale: C.UTF-8", metaData: meta("iid-locale-c"), userData: "#cloud-config\nlocale: C.UTF-8\n" },
+  {
+    name: "locale: en_US.UTF-8 on an image whose /etc/locale.gen enables it",
+    metaData: meta("iid-locale-enabled"),
+    files: { "/etc/locale.gen": "# image build: the locales we want\nen_US.UTF-8 UTF-8\n" },
+    userData: "#cloud-config\nlocale: en_US.UTF-8\n",
+  },
+  { name: "locale: a typo (en_UK.UTF-8)", metaData: meta("iid-locale-typo"), userData: "#cloud-config\nlocale: en_UK.UTF-8\n" },
+  {
+    name: "docs cc_ca_certs/example1: remove_defaults and placeholder certificates",
+    metaData: meta("iid-ca-doc1"),
+    userData: `#cloud-config
+ca_certs:
+  remove_defaults: true
+  trusted:
+    - single_line_cert
+    - |
+      -----BEGIN CERTIFICATE-----
+      YOUR-ORGS-TRUSTED-CA-CERT-HERE
+      -----END CERTIFICATE-----
+`,
+  },
+  {
+    name: "ca_certs: two company CAs added to the defaults",
+    metaData: meta("iid-ca-two"),
+    userData: `#cloud-config
+ca_certs:
+  trusted:
+    - |
+      ${pemBlock("ca1.pem", "      ")}
+    - |
+      ${pemBlock("ca2.pem", "      ")}
+`,
+  },
+  {
+    name: "ca_certs: remove_defaults with the company CA only",
+    metaData: meta("iid-ca-only"),
+    userData: `#cloud-config
+ca_certs:
+  remove_defaults: true
+  trusted:
+  - |
+   ${pemBlock("ca1.pem", "   ")}
+`,
+  },
+  {
+    name: "ca-certs (deprecated spelling) with one CA",
+    metaData: meta("iid-ca-dash"),
+    userData: `#cloud-config
+ca-certs:
+  trusted:
+    - |
+      ${pemBlock("ca2.pem", "      ")}
+`,
+  },
+];
+
 /**
  * mounts (cc_mounts): the 22.4.2 module docs' examples and seeds as people write them.
  * The chroots have no disks (/dev holds character devices only, /sys is empty), so
@@ -672,4 +745,4 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...mountCases, ...passwordCases, ...networkCases];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases];

@@ -128,6 +128,58 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "A jinja template that names a variable the instance data lacks: both render the same text (None, CI_MISSING_JINJA_VAR/<name>); cloud-init 22.4.2 only logs a warning, sprout reports the boot degraded, as newer cloud-init (23.4 and later) does for warnings (\"degraded done\").",
   },
   {
+    cases: /docs cc_locale\/example[12]/,
+    key: /^(status|file:\/etc\/default\/locale|file:\/etc\/alternate_path(\/locale)?|file:\/etc\/locale\.gen|file:\/usr\/lib\/locale\/locale-archive)$/,
+    cloudInit: /^(\(absent\)|errors reported)$/,
+    reason:
+      "A locale the image has not generated (ar_AE, fr_CA): Debian's locale-gen ignores its arguments, so cloud-init's `locale-gen ar_AE` builds nothing and update-locale then refuses LANG=ar_AE (\"invalid locale settings\"): no LANG is written and the boot reports an error. sprout enables the locale in /etc/locale.gen (the line /usr/share/i18n/SUPPORTED gives), generates it and writes LANG as update-locale would.",
+  },
+  {
+    cases: /cc_ca_certs|ca_certs:|ca-certs/,
+    key: /^file:\/usr\/(local\/)?share\/ca-certificates\/cloud-init-ca-certs?(-\d+)?\.crt$|^file:\/etc\/ssl\/certs\/cloud-init-ca-certs?(-\d+)?\.pem$/,
+    cloudInit: /^(\(absent\)|file 0644 root:root "|link -> \/usr\/share\/ca-certificates\/cloud-init-ca-certs\.crt$)/,
+    sprout: /^(\(absent\)|file 0644 root:root "-----BEGIN CERTIFICATE-----|link -> \/usr\/local\/share\/ca-certificates\/cloud-init-ca-cert-\d+\.crt$)/,
+    reason:
+      "Where the certificates go: cloud-init 22.4.2 joins them into one /usr/share/ca-certificates/cloud-init-ca-certs.crt listed in /etc/ca-certificates.conf; sprout, as cloud-init 23.1 and later, writes each to its own /usr/local/share/ca-certificates/cloud-init-ca-cert-<n>.crt, the administrator's folder update-ca-certificates always reads. The link in /etc/ssl/certs is named after the file.",
+  },
+  {
+    cases: /cc_ca_certs|ca_certs:|ca-certs/,
+    key: /^file:\/etc\/ssl\/certs\/[0-9a-f]{8}\.\d+$/,
+    cloudInit: /^(\(absent\)|link -> cloud-init-ca-certs\.pem)$/,
+    sprout: /^link -> cloud-init-ca-cert-\d+\.pem$/,
+    reason:
+      "The hash links point to the certificate's own link (above). With two certificates in cloud-init 22.4.2's one file, openssl rehash skips that file, so neither certificate gets a hash link and programs that look CAs up in /etc/ssl/certs by hash (-CApath) do not find them; with one file per certificate each has its link.",
+  },
+  {
+    cases: /cc_ca_certs|ca_certs:|ca-certs/,
+    key: /^file:\/etc\/ca-certificates\.conf$/,
+    cloudInit: /cloud-init-ca-certs\.crt\\n"$/,
+    sprout: /^(\(absent\)|file 0644 root:root "[\s\S]*# Modified by cloud-init to deselect certs due to user-data\\n![\s\S]*)$/,
+    reason:
+      "cloud-init 22.4.2 adds its one certificate file to /etc/ca-certificates.conf, and for remove_defaults empties the file first (and deletes the package's certificates, below); sprout's files in /usr/local/share/ca-certificates need no entry, and remove_defaults deselects every entry with \"!\", as cloud-init 23.1 and later does, so a ca-certificates upgrade keeps them deselected.",
+  },
+  {
+    cases: /cc_ca_certs|remove_defaults/,
+    key: /^file:\/usr\/share\/ca-certificates\/mozilla$/,
+    cloudInit: /^deleted$/,
+    sprout: ABSENT,
+    reason: "remove_defaults: cloud-init 22.4.2 deletes the ca-certificates package's own certificate files; sprout deselects them instead (above). Neither trusts them afterwards.",
+  },
+  {
+    cases: /ca_certs: two company CAs/,
+    key: /^file:\/etc\/ssl\/certs\/ca-certificates\.crt$/,
+    reason:
+      "The bundle holds the same certificates in the same order; cloud-init 22.4.2 joins the certificates of its one file with a newline, which leaves a blank line between them in the bundle.",
+  },
+  {
+    cases: /docs cc_ca_certs\/example1/,
+    key: /^(status|file:\/etc\/ssl\/certs\/ca-certificates\.crt)$/,
+    cloudInit: /^(done|file 0644 root:root "single_line_cert\\n-----BEGIN CERTIFICATE-----\\nYOUR-ORGS-TRUSTED-CA-CERT-HERE)/,
+    sprout: /^(errors reported|deleted)$/,
+    reason:
+      "The documented example's entries are placeholders, not certificates: cloud-init installs them as they are (the bundle then holds only that text, so nothing is trusted) and reports done; sprout reports each entry that is not a certificate and installs none, and with remove_defaults and nothing left to trust there is no bundle.",
+  },
+  {
     cases: /ntp: servers as a string|ntp: a server with a newline/,
     key: /^file:\/etc\/chrony\/chrony\.conf(\.dist)?$/,
     sprout: ABSENT,

@@ -141,9 +141,10 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
       for (const [attr, value] of Object.entries({ address: mac, carrier: "1", operstate: "up", name_assign_type: "4", addr_assign_type: "0", type: "1" })) lay(upper, `/sys/class/net/${name}/${attr}`, `${value}\n`);
     }
     for (const [p, c] of Object.entries(seed.files ?? {})) lay(upper, p, c);
-    // Only the seed: neither agent may probe a link-local metadata service. cloud-init's
-    // locale module is off: the chroot has no `locales` package (update-locale fails)
-    // and sprout has no locale module (docs/compat.md).
+    // Only the seed: neither agent may probe a link-local metadata service. `locale: false`
+    // is what sprout does without a `locale` key (leave the system's locale alone); without
+    // it cloud-init would set en_US.UTF-8, which fails on these machines (none is generated).
+    // A seed's own `locale:` still reaches cloud-init (user-data wins). docs/compat.md.
     if (agent === "cloud-init") {
       lay(upper, "/etc/cloud/cloud.cfg.d/99-compat.cfg", "datasource_list: [NoCloud, None]\nlocale: false\n");
     } else {
