@@ -2,6 +2,7 @@
 // Static on purpose: the single-file bundle cannot discover folders at run time.
 // modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
+import { aptConfigure } from "./apt_configure";
 import { bootcmd } from "./bootcmd";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
@@ -41,6 +42,7 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  aptConfigure,
   timezone,
   grubFallback,
   // final
