@@ -14,6 +14,7 @@ import { isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
 import type { StageGates } from "./stage-gates";
+import { knownTopLevelKeys } from "./schema";
 import { runUserScript } from "./user-scripts";
 import { consumeUserData } from "./userdata/consume";
 
@@ -196,7 +197,8 @@ async function cloudConfig(ctx: BootContext, stage: Stage): Promise<CloudConfig>
   const full = stage !== "local";
   // Stages run as separate processes (sprout init --stage ...) share the network stage's work.
   const reuseProcessed = (stage === "config" || stage === "final") && ctx.state.userDataProcessedFor === ctx.state.instanceId;
-  const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full, reuseProcessed });
+  const knownKeys = full && !reuseProcessed ? knownTopLevelKeys() : undefined;
+  const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full, reuseProcessed, knownKeys });
   if (stage === "network" && ctx.state.userDataProcessedFor !== ctx.state.instanceId) {
     ctx.state.userDataProcessedFor = ctx.state.instanceId;
     saveState(ctx);
@@ -205,7 +207,10 @@ async function cloudConfig(ctx: BootContext, stage: Stage): Promise<CloudConfig>
   for (const p of full ? res.problems : []) {
     const message = `[${p.source}] ${p.message}`;
     if (p.warning) {
-      if (!ctx.status.v1.warnings.includes(message)) ctx.status.v1.warnings.push(message);
+      if (!ctx.status.v1.warnings.includes(message)) {
+        ctx.status.v1.warnings.push(message);
+        ctx.h.log.warn(message);
+      }
     } else if (!seen.has(message)) record(ctx, stage, p.source, message, { file: p.file, line: p.line, col: p.col });
   }
   ctx.cloudConfig = res.config;

@@ -67,6 +67,11 @@ export function ownedKeys(modules: readonly Module[] = MODULES): Map<string, { o
   return keys;
 }
 
+/** Every top-level key sprout reads or accepts as deprecated: what a boot checks user-data against. */
+export function knownTopLevelKeys(modules: readonly Module[] = MODULES): Set<string> {
+  return new Set([...ownedKeys(modules).keys(), ...Object.keys(DEPRECATED_KEYS)]);
+}
+
 /** The JSON Schema of a whole cloud-config document. */
 export function cloudConfigSchema(modules: readonly Module[] = MODULES): Schema {
   const properties: Record<string, Schema> = {};

@@ -47,6 +47,9 @@ describe("errors a person can act on", () => {
     ]);
     expect(didYouMean("bootcmds", ["bootcmd", "runcmd"])).toBe("bootcmd");
     expect(didYouMean("zzzzzz", ["bootcmd"])).toBeNull();
+    // Short keys need a closer match: ntp is a module of its own, not a typo of snap.
+    expect(didYouMean("ntp", ["snap"])).toBeNull();
+    expect(didYouMean("snapp", ["snap"])).toBe("snap");
   });
   it("a wrong type names the key path and what was expected", () => {
     const [e] = errorsOf("#cloud-config\nwrite_files:\n  - path: /x\n    permissions: [1]\n");

@@ -7,6 +7,9 @@ import type { JsonObject } from "../types";
 import { parseYaml } from "../yaml";
 import { cloudConfigValidator } from "./compiled-validator";
 import { DEPRECATED_KEYS, DEPRECATED_VALUES } from "./deprecated";
+import { didYouMean } from "./did-you-mean";
+
+export { didYouMean };
 
 export interface SchemaProblem {
   severity: "error" | "deprecation";
@@ -29,26 +32,6 @@ function segments(instancePath: string): Array<string | number> {
 
 export function keyPath(segs: ReadonlyArray<string | number>): string {
   return segs.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
-}
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
-}
-
-/** The nearest known key, when one is close enough to be a typo. */
-export function didYouMean(key: string, known: string[]): string | null {
-  let best: string | null = null;
-  let bestD = Infinity;
-  const k = key.toLowerCase().replace(/-/g, "_");
-  for (const c of known) {
-    const d = distance(k, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== null && (bestD <= 2 || (bestD <= 3 && key.length >= 8)) ? best : null;
 }
 
 /** Keeps the errors that say the most: a oneOf is reported once, unless one branch's deeper errors pin it down. */

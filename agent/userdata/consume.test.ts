@@ -132,6 +132,18 @@ describe("user-data in a boot", () => {
     expect(status.v1.done).toBe(true);
   }, 60_000);
 
+  it("keys no module reads are a warning naming each (with the key a typo was meant to be); the boot stays clean", async () => {
+    root = seeded("#cloud-config\nwrite_file: [{path: /etc/x, content: x}]\nntp: {enabled: true}\nruncmd: [echo ok]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nvendor_thing: 1\n" });
+    const { v1 } = await boot(root);
+    expect(v1.errors).toEqual([]);
+    expect(v1.warnings).toContain("[user-data] ignored 2 keys no sprout module reads: write_file (did you mean write_files?), ntp; `sprout schema --docs` lists the modules and their keys");
+    expect(v1.warnings).toContain("[vendor-data] ignored a key no sprout module reads: vendor_thing; `sprout schema --docs` lists the modules and their keys");
+    // Known keys, deprecated ones and the agent's own are not named.
+    root.cleanup();
+    root = seeded("#cloud-config\nhostname: h\nmerge_how: list(append)\nruncmd: [echo ok]\n");
+    expect((await boot(root)).v1.warnings.filter((w) => w.includes("ignored"))).toEqual([]);
+  });
+
   it("vendor-data is applied first (user-data wins) and vendor_data: {enabled: false} switches it off", async () => {
     root = seeded("#cloud-config\nwrite_files: [{path: /etc/who, content: user}]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nwrite_files: [{path: /etc/who, content: vendor}]\ntimezone: Nowhere/Land\n" });
     const { h, v1 } = await boot(root);

@@ -10,6 +10,7 @@ import { CONFIG_DIR } from "../config";
 import type { Host } from "../host/types";
 import { lazyBuiltin } from "../lazy-builtin";
 import { deepMerge, isPlainObject } from "../merge";
+import { didYouMean } from "../schema/did-you-mean";
 import type { CloudConfig, JsonObject, Paths } from "../types";
 import { parseYaml } from "../yaml";
 import { processUserData, processedToMime, type ProcessedUserData, type UserDataProblem, type UserScript } from ".";
@@ -47,6 +48,12 @@ export interface ConsumeOptions {
    * rewritten, and problems the network stage reported are not reported twice.
    */
   reuseProcessed?: boolean;
+  /**
+   * The top-level keys sprout reads (agent/schema). When given, a full pass warns
+   * about the others in user-data and vendor-data: cloud-init modules sprout does
+   * not have, or typos, which would otherwise be dropped without a word.
+   */
+  knownKeys?: ReadonlySet<string>;
 }
 
 export interface FileProblem extends UserDataProblem {
@@ -151,6 +158,12 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
   const fromCmdline = await cmdlineCloudConfig(h, opts, deadline, problems);
   if (fromCmdline) system = deepMerge(system, fromCmdline) as CloudConfig;
   const { config, user, vendor } = await layered(system, run);
+  if (opts.full && opts.knownKeys) {
+    for (const [source, cfg] of [["vendor-data", vendor?.cloudConfig], ["user-data", user.cloudConfig]] as const) {
+      const warning = unreadKeysWarning(cfg, opts.knownKeys);
+      if (warning) problems.push({ source, file: `${paths.instanceDir}/${source}.txt`, message: warning, warning: true });
+    }
+  }
   if (opts.full) {
     const dirs = scriptDirs(paths);
     try {
@@ -189,6 +202,17 @@ async function consumeProcessed(h: Host, opts: ConsumeOptions): Promise<Consumed
   const fromCmdline = await cmdlineCloudConfig(h, { ...opts, full: false }, h.clock.monoMs() + FETCH_BUDGET_MS, []);
   if (fromCmdline) system = deepMerge(system, fromCmdline) as CloudConfig;
   return { config: (await layered(system, run)).config, problems: [] };
+}
+
+/** What a person needs to hear about the keys of a cloud-config that nothing in sprout reads, or null. */
+export function unreadKeysWarning(cfg: JsonObject | null | undefined, known: ReadonlySet<string>): string | null {
+  const unread = Object.keys(cfg ?? {}).filter((k) => !known.has(k));
+  if (unread.length === 0) return null;
+  const named = unread.map((k) => {
+    const near = didYouMean(k, known);
+    return near ? `${k} (did you mean ${near}?)` : k;
+  });
+  return `ignored ${unread.length === 1 ? "a key" : `${unread.length} keys`} no sprout module reads: ${named.join(", ")}; \`sprout schema --docs\` lists the modules and their keys`;
 }
 
 /** cloud-init's order: the system config, then vendor-data (unless either switches it off), then user-data, later winning. */

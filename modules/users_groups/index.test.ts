@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { docExamples, ETC_FILES, moduleContext, recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { sha512Crypt } from "../../agent/sha512-crypt";
 import { defaultUserName, usersFromConfig, usersGroups } from ".";
 
 let root: TempRoot;
@@ -112,6 +113,38 @@ describe("users_groups ssh_redirect_user", () => {
     expect(alone.errors).toEqual([]);
     expect(alone.detail).toMatch(/ssh_redirect_user of alone ignored: no default user/);
     expect(root.host().root.exists("/home/alone/.ssh/authorized_keys")).toBe(false);
+  });
+});
+
+describe("users_groups passwords", () => {
+  const shadowOf = (name: string) => root.host().root.readText("/etc/shadow").split("\n").find((l) => l.startsWith(`${name}:`))!.split(":");
+
+  it.skipIf(!haveUseradd)("plain_text_passwd is stored as a SHA-512 hash of that password, for a new and an existing user, and never logged", async () => {
+    root = tempRoot(ETC_FILES);
+    const real = root.host();
+    const argvs: string[][] = [];
+    const host = { ...real, run: { ...real.run, run: (argv: string[], opts: Parameters<typeof real.run.run>[1]) => (argvs.push(argv), real.run.run(argv, opts)) } };
+    const ctx = moduleContext(root, { host });
+    const res = await usersGroups.run({ users: [{ name: "carol", plain_text_passwd: "s3cret pass", lock_passwd: false }, { name: "dave", plain_text_passwd: 123456, lock_passwd: false }] }, ctx);
+    expect(res.errors).toEqual([]);
+    const carol = shadowOf("carol")[1]!;
+    expect(carol).toMatch(/^\$6\$[^$]+\$/);
+    expect(sha512Crypt("s3cret pass", carol.split("$")[2])).toBe(carol);
+    expect(sha512Crypt("123456", shadowOf("dave")[1]!.split("$")[2])).toBe(shadowOf("dave")[1]);
+    // An existing user gets the new password too (cloud-init runs chpasswd for both).
+    await usersGroups.run({ users: [{ name: "carol", plain_text_passwd: "another", lock_passwd: false }] }, ctx);
+    expect(sha512Crypt("another", shadowOf("carol")[1]!.split("$")[2])).toBe(shadowOf("carol")[1]);
+    expect(argvs.some((a) => a[0] === "usermod" && a.includes("--password"))).toBe(true);
+    expect(JSON.stringify(argvs) + JSON.stringify(res)).not.toMatch(/s3cret|another|123456/);
+  });
+
+  it.skipIf(!haveUseradd)("hashed_passwd wins over plain_text_passwd; lock_passwd (the default) locks either; an empty one sets nothing", async () => {
+    root = tempRoot(ETC_FILES);
+    const ctx = moduleContext(root);
+    await usersGroups.run({ users: [{ name: "erin", plain_text_passwd: "x", hashed_passwd: "$6$salt$fromhash", lock_passwd: false }, { name: "fred", plain_text_passwd: "y" }, { name: "gina", plain_text_passwd: "", lock_passwd: false }] }, ctx);
+    expect(shadowOf("erin")[1]).toBe("$6$salt$fromhash");
+    expect(shadowOf("fred")[1]).toMatch(/^!\$6\$/);
+    expect(shadowOf("gina")[1]).not.toBe("");
   });
 });
 

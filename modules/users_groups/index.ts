@@ -5,6 +5,7 @@
 // missing groups added, shell, lock, sudo rules and keys applied.
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
+import { sha512Crypt } from "../../agent/sha512-crypt";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const SUDOERS_FILE = "/etc/sudoers.d/90-cloud-init-users";
@@ -50,7 +51,7 @@ const USER_PROPERTIES = {
   },
   selinux_user: { type: "string", description: "Accepted for compatibility; not used on Debian.", examples: ["staff_u"] },
   doas: { type: "array", items: { type: "string" }, description: "Accepted for compatibility; doas rules are not written.", examples: [["permit nopass alice"]] },
-  plain_text_passwd: { type: "string", description: "Accepted for compatibility; sprout does not set plain-text passwords (use passwd with a hash).", examples: ["not-recommended"] },
+  plain_text_passwd: { type: ["string", "number"], description: "A password in clear text, stored as a SHA-512 crypt hash (for a new or an existing user). Anyone who reads the user-data reads it: prefer hashed_passwd.", examples: ["not-recommended"] },
 };
 
 export const USERS_SCHEMA = {
@@ -86,6 +87,8 @@ export interface UserSpec {
   noCreateHome: boolean;
   lockPasswd: boolean;
   passwd?: string;
+  /** plain_text_passwd: hashed only when the user is made, never logged. */
+  plainPasswd?: string;
   /** Force a new password at the first login (the OVF environment's password). */
   expirePasswd?: boolean;
   keys: string[];
@@ -136,7 +139,7 @@ function normalizeKeys(o: JsonObject): JsonObject {
 }
 
 const KNOWN = new Set([...Object.keys(USER_PROPERTIES), "_optional_groups"]);
-const UNSUPPORTED = new Set(["ssh_import_id", "selinux_user", "doas", "plain_text_passwd"]);
+const UNSUPPORTED = new Set(["ssh_import_id", "selinux_user", "doas"]);
 
 function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
   const o = normalizeKeys(raw);
@@ -155,6 +158,9 @@ function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
     noCreateHome: o.no_create_home === true,
     lockPasswd: o.lock_passwd !== false,
     passwd: str(o.hashed_passwd) ?? str(o.passwd),
+    // cloud-init sets passwd at useradd, then plain_text_passwd, then hashed_passwd: the last one given wins.
+    // An empty value sets nothing (an empty hash would open the account without a password).
+    plainPasswd: str(o.hashed_passwd) ? undefined : str(o.plain_text_passwd) || undefined,
     keys: list(o.ssh_authorized_keys),
     system: o.system === true,
     uid: str(o.uid),
@@ -263,6 +269,7 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
   for (const g of u.groups) await ensureGroup(ctx, g, done, errors);
   if (u.primaryGroup) await ensureGroup(ctx, u.primaryGroup, done, errors);
   const existing = readPasswd(ctx.host).find((p) => p.name === u.name);
+  const passwd = u.plainPasswd ? sha512Crypt(u.plainPasswd) : u.passwd;
   if (!existing) {
     const argv = ["useradd", u.name];
     if (u.gecos) argv.push("--comment", u.gecos);
@@ -273,7 +280,7 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
     else argv.push("--user-group");
     if (wanted.length) argv.push("--groups", wanted.join(","));
     if (u.uid) argv.push("--uid", u.uid);
-    if (u.passwd) argv.push("--password", u.passwd);
+    if (passwd) argv.push("--password", passwd);
     if (u.expiredate) argv.push("--expiredate", u.expiredate);
     if (u.inactive) argv.push("--inactive", u.inactive);
     if (u.system) argv.push("--system");
@@ -292,7 +299,7 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
     const argv = ["usermod"];
     if (missing.length) argv.push("--append", "--groups", missing.join(","));
     if (u.shell && u.shell !== existing.shell) argv.push("--shell", u.shell);
-    if (u.passwd) argv.push("--password", u.passwd);
+    if (passwd) argv.push("--password", passwd);
     if (argv.length > 1) {
       const err = await tool(ctx, [...argv, u.name]);
       if (err) errors.push(err);
@@ -354,7 +361,7 @@ export function applyDatasourcePassword(users: UserSpec[], instance: JsonObject)
   const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
   if (!du || typeof du.hashed_passwd !== "string") return;
   for (const u of users) {
-    if (!u.isDefault || u.passwd) continue;
+    if (!u.isDefault || u.passwd || u.plainPasswd) continue;
     u.passwd = du.hashed_passwd;
     u.lockPasswd = false;
     u.expirePasswd = du.expire === true;
