@@ -159,8 +159,19 @@ function parseExpr(src: string, line: number): Expr {
     if (t.t === "num") return { e: () => Number(t.v), path: "" };
     if (t.t === "op" && t.v === "(") {
       const e = or();
+      if (!isOp(",")) {
+        expect(")");
+        return { e, path: "" };
+      }
+      // A tuple, as in `codename in ('buster', 'stretch')`: a list to Jinja's `in`.
+      const items: Expr[] = [e];
+      while (isOp(",")) {
+        i++;
+        if (isOp(")")) break;
+        items.push(or());
+      }
       expect(")");
-      return { e, path: "" };
+      return { e: (s) => items.map((x) => x(s)), path: "" };
     }
     if (t.t === "op" && t.v === "[") {
       const items: Expr[] = [];
