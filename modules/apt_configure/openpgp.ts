@@ -3,7 +3,11 @@
 // pasted key which is cut short, mistyped or private is refused with a reason
 // instead of landing in /etc/apt/trusted.gpg.d where apt would fail on it later.
 // Pure: no gpg is needed in the target (Debian images often lack it).
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { lazyBuiltin } from "../../agent/lazy-builtin";
+
+// Only a boot that installs a key pays for loading crypto.
+const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 
 export class KeyError extends Error {}
 
@@ -157,14 +161,14 @@ function describeKey(body: Buffer): PublicKey {
   const version = body[0] ?? 0;
   if (version === 4) {
     const pre = Buffer.from([0x99, (body.length >> 8) & 0xff, body.length & 0xff]);
-    const fingerprint = createHash("sha1").update(pre).update(body).digest("hex").toUpperCase();
+    const fingerprint = crypto().createHash("sha1").update(pre).update(body).digest("hex").toUpperCase();
     return { version, fingerprint, keyId: fingerprint.slice(-16) };
   }
   if (version === 6) {
     const pre = Buffer.alloc(5);
     pre[0] = 0x9b;
     pre.writeUInt32BE(body.length, 1);
-    const fingerprint = createHash("sha256").update(pre).update(body).digest("hex").toUpperCase();
+    const fingerprint = crypto().createHash("sha256").update(pre).update(body).digest("hex").toUpperCase();
     return { version, fingerprint, keyId: fingerprint.slice(0, 16) };
   }
   throw new KeyError(`the key is an OpenPGP version ${version} key; apt's gpgv reads version 4 keys (and 6 in newer releases)`);

@@ -5,7 +5,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, renameSync, writeFileSync } from "node:fs";
 import { ensureChroot, CACHE_DIR } from "../e2e/chroot-image.mjs";
 
-export const LAYER = `${CACHE_DIR}/cloud-init-layer`;
+/**
+ * What the layer installs: cloud-init, and programs its modules call that a minimal
+ * Debian lacks (gpg: apt_configure dearmors keys with it). The folder is named after
+ * the list, so a new list builds a new layer and never replaces one in use.
+ */
+const PACKAGES = ["cloud-init", "gpg"];
+export const LAYER = `${CACHE_DIR}/cloud-init-layer${PACKAGES.length > 1 ? `+${PACKAGES.slice(1).join("+")}` : ""}`;
 
 export function ensureCloudInitLayer() {
   if (existsSync(`${LAYER}/.complete`)) return LAYER;
@@ -19,7 +25,7 @@ mount -t proc proc ${work}/merged/proc
 mount --rbind /dev ${work}/merged/dev
 cp /etc/resolv.conf ${work}/merged/etc/resolv.conf 2>/dev/null || true
 printf '#!/bin/sh\\nexit 101\\n' > ${work}/merged/usr/sbin/policy-rc.d && chmod +x ${work}/merged/usr/sbin/policy-rc.d
-chroot ${work}/merged sh -c 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cloud-init >/dev/null'
+chroot ${work}/merged sh -c 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${PACKAGES.join(" ")} >/dev/null'
 `;
   execFileSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { stdio: ["ignore", "inherit", "inherit"], timeout: 20 * 60 * 1000 });
   writeFileSync(`${upper}/.complete`, "ok\n");

@@ -43,7 +43,7 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
       server = await serveDir(dir);
     }
     if (typeof userData === "function") userData = userData(server!.url);
-    const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files };
+    const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline };
     const ci = await bootWith("cloud-init", seed);
     const sp = await bootWith("sprout", seed);
     const out = { cloudInit: effectsOf(ci.snapshot, ci), sprout: effectsOf(sp.snapshot, sp) };

@@ -23,6 +23,12 @@ export interface Seed {
   vendorData?: string | Uint8Array;
   /** Extra files laid into the machine before the boot (both agents alike). */
   files?: Record<string, string>;
+  /**
+   * Boot without a network: a network namespace of its own with only `lo` up. For
+   * seeds that make either agent reach out (apt_configure runs apt-get update after
+   * adding sources): nothing leaves the machine, and the failure is quick.
+   */
+  offline?: boolean;
 }
 
 export interface BootRecord {
@@ -39,7 +45,7 @@ export interface BootRecord {
 /** Why the compat suite cannot run here, or null when it can. */
 export function compatUnavailable(): string | null {
   if (process.getuid?.() !== 0) return "the compat suite needs root (overlay mounts, chroot, namespaces)";
-  for (const tool of ["debootstrap", "unshare", "chroot"]) {
+  for (const tool of ["debootstrap", "unshare", "chroot", "ip"]) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `the compat suite needs ${tool}: run test/install-deps.sh`;
   }
   if (!existsSync(BUNDLE)) return "dist/sprout.js is missing: run npm run build";
@@ -54,7 +60,8 @@ const SSHD_CONFIG = readFileSync(join(__dirname, "fixtures/sshd_config"), "utf8"
 const ETC_HOSTS = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n";
 
 const INNER = `set -u
-lower=$1 upper=$2 work=$3 merged=$4 out=$5 boot=$6 status=$7 collect=$8 node=$9
+lower=$1 upper=$2 work=$3 merged=$4 out=$5 boot=$6 status=$7 collect=$8 node=$9 offline=\${10}
+if [ "$offline" = offline ]; then ip link set lo up || exit 91; fi
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$merged" || exit 90
 mount -t proc proc "$merged/proc"
 mount --bind "$out/cmdline" "$merged/proc/cmdline"
@@ -134,7 +141,7 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     const boot = agent === "cloud-init" ? CLOUD_INIT_BOOT : SPROUT_BOOT;
     const status = agent === "cloud-init" ? "cloud-init status --long" : "node /usr/lib/sprout/sprout.js status";
     const r = await runToEnd(
-      ["unshare", "--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath],
+      ["unshare", "--uts", "--ipc", "--mount", "--pid", ...(seed.offline ? ["--net"] : []), "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath, seed.offline ? "offline" : "online"],
       BOOT_ENV,
       timeoutMs,
     );
