@@ -127,4 +127,20 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A jinja template that names a variable the instance data lacks: both render the same text (None, CI_MISSING_JINJA_VAR/<name>); cloud-init 22.4.2 only logs a warning, sprout reports the boot degraded, as newer cloud-init (23.4 and later) does for warnings (\"degraded done\").",
   },
+  {
+    cases: /^apt: deprecated top-level apt_proxy$/,
+    key: /^file:\/etc\/apt\/apt\.conf\.d\/90cloud-init-aptproxy$/,
+    cloudInit: ABSENT,
+    sprout: /^file 0644 root:root "Acquire::http::Proxy /,
+    reason:
+      "The deprecated top-level apt_proxy (and apt_mirror, apt_sources, ...): cloud-init 22.4.2 drops them whenever an apt: mapping exists, and Debian's /etc/cloud/cloud.cfg always has one (preserve_sources_list: true), so on Debian they do nothing; sprout applies them as the apt: keys they stand for (an apt: key of the same name wins).",
+  },
+  {
+    cases: /^apt: /,
+    key: /^file:\/var\/lib\/dpkg\/lock(-frontend)?$/,
+    cloudInit: /^file 0640 root:root ""$/,
+    sprout: ABSENT,
+    reason:
+      "After adding sources both agents run apt-get update; cloud-init's run also leaves dpkg's lock files (empty) on a machine that had none, sprout's leaves only apt's lists lock (/var/lib/apt/lists/lock, the same in both). dpkg creates these files at its first run anyway.",
+  },
 ];
