@@ -283,6 +283,43 @@ describe("apt_configure", () => {
     expect(rec.runs.map((r) => r.argv)).toEqual([["debconf-set-selections"]]);
   });
 
+  it("the oldest formats: apt_sources as a list (one file for entries without a filename), apt_mirror as the primary mirror", async () => {
+    machine();
+    const { res } = await run({
+      apt_sources: [{ source: "deb http://a.example/debian $RELEASE main" }, { source: "deb http://b.example/debian $RELEASE main" }, { source: "deb http://c.example/debian $RELEASE main", filename: "c.list" }],
+      apt_mirror: "http://old-style.example/debian",
+      apt_preserve_sources_list: false,
+    });
+    expect(res.errors).toEqual([]);
+    expect(file("etc/apt/sources.list.d/cloud_config_sources.list")).toBe("deb http://a.example/debian bookworm main\ndeb http://b.example/debian bookworm main\n");
+    expect(file("etc/apt/sources.list.d/c.list")).toBe("deb http://c.example/debian bookworm main\n");
+    expect(file("etc/apt/sources.list")).toContain("deb http://old-style.example/debian bookworm main\n");
+  });
+
+  it("generate_mirrorlists writes apt-transport-mirror lists instead of sources.list; a key alone (no source) is installed", async () => {
+    machine();
+    const { res } = await run({ apt: { generate_mirrorlists: true, primary: [{ arches: ["default"], uri: "http://m.example/debian" }], sources: { keyonly: { key: REPO_ASC } } } });
+    expect(res.errors).toEqual([]);
+    expect(file("etc/apt/mirrors/debian.list")).toBe("http://m.example/debian\n");
+    expect(file("etc/apt/mirrors/debian-security.list")).toBe("http://m.example/debian\n");
+    expect(file("etc/apt/sources.list")).toBe(IMAGE_LIST);
+    expect(readFileSync(join(root.dir, "etc/apt/trusted.gpg.d/keyonly.gpg")).equals(REPO_GPG)).toBe(true);
+  });
+
+  it("ppa: sources go to add-apt-repository (Ubuntu's); where it is missing, the error says what to write instead", async () => {
+    machine();
+    const { res, runs } = await run({ apt: { sources: { tools: { source: "ppa:example/tools" } } } }, (argv) => (argv.includes("add-apt-repository") ? { code: null, spawnError: "spawn add-apt-repository ENOENT" } : {}));
+    expect(runs).toEqual([chrooted("add-apt-repository", "--no-update", "ppa:example/tools")]);
+    expect(res.errors).toEqual(["apt.sources.tools: add-apt-repository ppa:example/tools failed: spawn add-apt-repository ENOENT (PPAs are Ubuntu's, from software-properties-common; on Debian write a deb line)"]);
+    expect(exists("etc/apt/sources.list.d/tools.list")).toBe(false);
+  });
+
+  it("apt: that is not a mapping, and sources that are not a mapping, are reported", async () => {
+    machine();
+    expect((await run({ apt: ["proxy"] })).res.errors).toEqual(["apt must be a mapping (proxy:, sources:, primary:, ...), not a list; nothing under it was applied"]);
+    expect((await run({ apt: { sources: ["deb http://x/ bookworm main"] } })).res.errors).toEqual(["apt.sources must be a mapping of names to sources (name: {source: deb ..., key: ...}); none were added"]);
+  });
+
   it("not Debian or Ubuntu: skipped, said why", async () => {
     root = tempRoot({ "etc/os-release": "ID=fedora\n" });
     const { res, runs } = await run({ apt: { proxy: "http://p:1/" } });
