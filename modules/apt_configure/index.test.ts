@@ -147,6 +147,7 @@ describe("apt_configure", () => {
           deb822: { source: "Types: deb\nURIs: https://repo.example/debian\nSuites: bookworm\nComponents: main" },
           nokey: { source: "deb [signed-by=$KEY_FILE] https://nokey.example/debian $RELEASE main" },
           notamap: "deb https://x.example/debian bookworm main",
+          escapes: { source: "deb https://e.example/debian $RELEASE main", filename: "/../../../../../../../../tmp/escape" },
           good: { source: "deb https://good.example/debian $RELEASE main", key: OTHER_ASC },
         },
       },
@@ -159,6 +160,7 @@ describe("apt_configure", () => {
       expect.stringMatching(/^apt\.sources\.deb822\.source: "Types: deb" is deb822/),
       "apt.sources.nokey.source uses $KEY_FILE but the entry has no key: or keyid:; add the repository's key; the entry was skipped",
       'apt.sources.notamap must be a mapping (source: "deb ...", key: ..., filename: ...); it was skipped',
+      expect.stringMatching(/^apt\.sources\.escapes: could not write \/\.\.\/.*\/tmp\/escape\.list \(.*\); check filename:$/),
     ]);
     for (const n of ["cutkey", "private", "typo", "notdeb", "deb822", "nokey", "notamap"]) {
       expect(exists(`etc/apt/sources.list.d/${n}.list`)).toBe(false);

@@ -362,13 +362,17 @@ async function addSources(ctx: ModuleContext, cfg: CloudConfig, apt: JsonObject,
     }
     let path = filename.startsWith("/") ? filename : `${SOURCES_DIR}/${filename}`;
     if (!path.endsWith(".list")) path += ".list";
-    const existing = entry.append === false ? null : ctx.host.root.tryReadText(path);
-    const lines = line.replace(/\n+$/, "");
-    // Appending a line the file already has would only make apt warn about a source configured twice.
-    const content = existing === null ? `${lines}\n` : existing.split("\n").includes(lines) ? null : `${existing}${existing === "" || existing.endsWith("\n") ? "" : "\n"}${lines}\n`;
-    if (keyFile && key) out.write(ctx, keyFile, key, `key ${keyFile}`);
-    if (content !== null) out.write(ctx, path, content, path);
-    added++;
+    try {
+      const existing = entry.append === false ? null : ctx.host.root.tryReadText(path);
+      const lines = line.replace(/\n+$/, "");
+      // Appending a line the file already has would only make apt warn about a source configured twice.
+      const content = existing === null ? `${lines}\n` : existing.split("\n").includes(lines) ? null : `${existing}${existing === "" || existing.endsWith("\n") ? "" : "\n"}${lines}\n`;
+      if (keyFile && key) out.write(ctx, keyFile, key, `key ${keyFile}`);
+      if (content !== null) out.write(ctx, path, content, path);
+      added++;
+    } catch (err) {
+      out.errors.push(`${where}: could not write ${path} (${(err as Error).message}); check filename:`);
+    }
   }
   if (added) {
     const err = await aptGet(ctx, cfg, ["update"]);
