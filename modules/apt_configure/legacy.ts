@@ -8,9 +8,9 @@ import type { CloudConfig, JsonObject } from "../../agent/types";
 
 /**
  * Old top-level key -> key under `apt:` (null: a mirror key, converted below).
- * cloud-init 22.4.2 maps apt_ftp_proxy to https_proxy and apt_https_proxy to
- * ftp_proxy (crossed); sprout maps each to its own name, as the names and the
- * documentation say.
+ * cloud-init (22.4.2, and later releases too) maps apt_ftp_proxy to https_proxy
+ * and apt_https_proxy to ftp_proxy, crossed; sprout maps each to the setting its
+ * name says, which is what a seed that sets them means.
  */
 export const LEGACY_KEYS: Record<string, string | null> = {
   apt_sources: "sources",

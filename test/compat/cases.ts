@@ -523,6 +523,23 @@ apt:
 `,
   },
   {
+    name: "apt: a source whose key was damaged in copying, next to a good one",
+    metaData: meta("iid-apt-badkey"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  sources:
+    broken:
+      source: "deb https://broken.example.com/debian $RELEASE main"
+      key: |
+${indented(REPO_KEY.replace("mDMEawk5", "mDMEawk6"), 8)}
+    good:
+      source: "deb https://good.example.com/debian $RELEASE main"
+      key: |
+${indented(REPO_KEY, 8)}
+`,
+  },
+  {
     name: "apt: debconf selections",
     metaData: meta("iid-apt-debconf"),
     offline: true,
