@@ -204,6 +204,12 @@ describe("apt_configure", () => {
     expect(file("etc/apt/sources.list.d/s.list")).toBe("deb http://m.example/debian bookworm-security main\n");
   });
 
+  it("an image's own /etc/cloud/templates/sources.list.debian.tmpl is used instead of the built-in one", async () => {
+    machine({ "etc/cloud/templates/sources.list.debian.tmpl": "## template:jinja\n# ours\ndeb {{mirror}} {{codename}} main non-free-firmware\n" });
+    await run({ apt: { preserve_sources_list: false, primary: [{ arches: ["default"], uri: "http://m.example/debian" }] } });
+    expect(file("etc/apt/sources.list")).toBe("# ours\ndeb http://m.example/debian bookworm main non-free-firmware\n");
+  });
+
   it("on Debian sources.list is kept by default (Debian's cloud-init config), and the detail says how to change it", async () => {
     machine();
     const { res } = await run({ apt: { primary: [{ arches: ["default"], uri: "http://m.example/debian" }] } });

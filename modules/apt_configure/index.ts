@@ -24,6 +24,8 @@ const TRUSTED_DIR = "/etc/apt/trusted.gpg.d";
 /** Keys a source names itself with [signed-by=$KEY_FILE]: apt does not trust them for other sources. */
 const SIGNED_BY_DIR = "/etc/apt/cloud-init.gpg.d";
 const ADD_APT_REPO_MATCH = "^[\\w-]+:\\w";
+/** cloud-init's templates folder: an image may carry its own sources.list template there. */
+const TEMPLATES_DIR = "/etc/cloud/templates";
 const COMMAND_TIMEOUT_MS = 60_000;
 const RESOLVE_TIMEOUT_MS = 10_000;
 
@@ -220,16 +222,22 @@ async function writeSourcesList(ctx: ModuleContext, apt: JsonObject, os: Os, mir
     out.errors.push("sources.list was not written: /etc/os-release has no VERSION_CODENAME to put in it");
     return;
   }
-  let template = DEBIAN_TEMPLATE;
+  let template: string;
   if (apt.sources_list !== undefined && apt.sources_list !== null) {
     if (typeof apt.sources_list !== "string") {
       out.errors.push("apt.sources_list must be the template text; sources.list was not written");
       return;
     }
     template = apt.sources_list;
-  } else if (distro !== "debian") {
-    out.errors.push(`sources.list was not written: sprout has Debian's template only; give ${os.id}'s as apt.sources_list`);
-    return;
+  } else {
+    // The image's own template where it has one (the file the written header tells admins to edit), else Debian's.
+    const own = ctx.host.root.tryReadText(`${TEMPLATES_DIR}/sources.list.${distro}.tmpl`);
+    if (own !== null) template = own;
+    else if (distro === "debian") template = DEBIAN_TEMPLATE;
+    else {
+      out.errors.push(`sources.list was not written: sprout has Debian's template only; give ${os.id}'s as apt.sources_list or ${TEMPLATES_DIR}/sources.list.${distro}.tmpl`);
+      return;
+    }
   }
   const params = { RELEASE: os.codename, codename: os.codename, PRIMARY: mirrors.primary, primary: mirrors.primary, SECURITY: mirrors.security, security: mirrors.security, MIRROR: mirrors.primary, mirror: mirrors.primary };
   let text: string;

@@ -68,7 +68,7 @@ export const APT_SCHEMA = {
     },
     sources_list: {
       type: "string",
-      description: "A template for /etc/apt/sources.list (used when preserve_sources_list is false): $MIRROR, $PRIMARY, $SECURITY, $RELEASE are replaced; a first line `## template:jinja` makes it a jinja template ({{mirror}}, {{codename}}, {{security}}).",
+      description: "A template for /etc/apt/sources.list (used when preserve_sources_list is false; without it, the image's /etc/cloud/templates/sources.list.debian.tmpl or Debian's built in): $MIRROR, $PRIMARY, $SECURITY, $RELEASE are replaced; a first line `## template:jinja` makes it a jinja template ({{mirror}}, {{codename}}, {{security}}).",
       examples: ["deb $MIRROR $RELEASE main contrib\ndeb $SECURITY $RELEASE-security main\n"],
     },
     conf: {
