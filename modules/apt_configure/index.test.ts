@@ -275,11 +275,11 @@ describe("apt_configure", () => {
     machine();
     const rec = recordingHost(root.host());
     const res = await aptConfigure.run(
-      { apt: { debconf_selections: { zz: "tzdata tzdata/Areas select Europe", aa: "# comment\nkeyboard-configuration keyboard-configuration/layoutcode string de\n", bad: "just-a-word" } } },
+      { apt: { debconf_selections: { zz: "tzdata tzdata/Areas select Europe", aa: "# comment\nkeyboard-configuration keyboard-configuration/layoutcode string de\n", bad: "just-a-word", long: "pkg pkg/q string one \\\n  two" } } },
       moduleContext(root, { host: rec.host }),
     );
     expect(rec.runs.map((r) => r.argv)).toEqual([chrooted("debconf-set-selections")]);
-    expect(rec.runs[0]!.opts.input).toBe("# comment\nkeyboard-configuration keyboard-configuration/layoutcode string de\n\ntzdata tzdata/Areas select Europe\n");
+    expect(rec.runs[0]!.opts.input).toBe("# comment\nkeyboard-configuration keyboard-configuration/layoutcode string de\n\npkg pkg/q string one \\\n  two\ntzdata tzdata/Areas select Europe\n");
     expect(res.errors).toEqual(['apt.debconf_selections.bad: "just-a-word" is not "package question type value"; the set was skipped']);
   });
 
