@@ -88,7 +88,7 @@ async function applyDebconf(ctx: ModuleContext, sets: unknown, out: Outcome): Pr
       out.errors.push(`apt.debconf_selections.${name} must be text (lines of "package question type value"); it was skipped`);
       continue;
     }
-    // A line ending in "\\" continues on the next (debconf-set-selections' rule): only first lines are checked.
+    // A line ending in a backslash continues on the next (debconf-set-selections' rule): only first lines are checked.
     const bad = text.split("\n").find((l, i, all) => l.trim() && !l.startsWith("#") && !all[i - 1]?.endsWith("\\") && l.trim().split(/\s+/).length < 3);
     if (bad !== undefined) {
       out.errors.push(`apt.debconf_selections.${name}: ${JSON.stringify(bad.trim())} is not "package question type value"; the set was skipped`);
