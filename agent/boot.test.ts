@@ -1,4 +1,4 @@
-import { readFileSync, statSync, existsSync, readlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, existsSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempRoot, type TempRoot } from "../test/helpers/target";
@@ -78,6 +78,24 @@ describe("the stage engine", () => {
     expect(read(r, "/runcount")).toBe("ran\nran\n");
     expect(read(r, "/etc/app.conf")).toBe("port=80\n");
     expect(read(r, "/var/lib/sprout/data/previous-instance-id")).toBe("iid-a\n");
+  });
+
+  it("points cloud-init's /var/lib/cloud/instance at sprout's instance (boot-finished, user-data.txt), and leaves cloud-init's own state alone", async () => {
+    const r = machine();
+    seed(r, "iid-link", USER_DATA);
+    await boot(r);
+    expect(readlinkSync(join(r.dir, "var/lib/cloud/instance"))).toBe("../sprout/instance");
+    expect(existsSync(join(r.dir, "var/lib/cloud/instance/boot-finished"))).toBe(true);
+    expect(read(r, "/var/lib/cloud/instance/user-data.txt")).toBe(USER_DATA);
+    seed(r, "iid-link-2", USER_DATA);
+    await boot(r);
+    expect(readlinkSync(join(r.dir, "var/lib/sprout/instance"))).toBe("instances/iid-link-2");
+    expect(readlinkSync(join(r.dir, "var/lib/cloud/instance"))).toBe("../sprout/instance");
+    const withCloudInit = machine({ "/var/lib/cloud/instances/i-ci/boot-finished": "x\n" });
+    symlinkSync("/var/lib/cloud/instances/i-ci", join(withCloudInit.dir, "var/lib/cloud/instance"));
+    seed(withCloudInit, "iid-link", USER_DATA);
+    await boot(withCloudInit);
+    expect(readlinkSync(join(withCloudInit.dir, "var/lib/cloud/instance"))).toBe("/var/lib/cloud/instances/i-ci");
   });
 
   it("records a failing module with its cause, runs the next one, and ends degraded", async () => {

@@ -232,6 +232,7 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     settings: ctx.settings,
     datasource: ctx.state.datasource ?? "None",
     runUserScript: (name, argv, opts) => runUserScript({ host: h, paths, instanceId, stage, settings: ctx.settings, echo: ctx.echo }, name, argv, opts),
+    console: ctx.echo,
   };
   const stageRec = ctx.status.v1.stages[stage];
   for (const mod of MODULES.filter((m: Module) => m.stage === stage)) {

@@ -40,11 +40,27 @@ export function activateInstance(root: TargetRoot, instanceId: string): Activate
   const previousId = root.tryReadText(`${STATE_DIR}/data/instance-id`)?.trim() || null;
   root.mkdirp(`${paths.instanceDir}/sem`, 0o755);
   root.symlinkAtomic(`instances/${instanceDirName(instanceId).name}`, `${STATE_DIR}/instance`);
+  linkCloudInitInstance(root);
   if (previousId !== instanceId) {
     if (previousId !== null) root.writeAtomic(`${STATE_DIR}/data/previous-instance-id`, previousId + "\n");
     root.writeAtomic(`${STATE_DIR}/data/instance-id`, instanceId + "\n");
   }
   return { paths, isNew: previousId !== instanceId, previousId };
+}
+
+/**
+ * Scripts written for cloud-init wait for /var/lib/cloud/instance/boot-finished (Packer's
+ * documentation suggests it) and read user-data.txt there: cloud-init's instance link points
+ * at sprout's instance, both relative so it holds under --root too. Anything else already
+ * there (cloud-init's own state on an image that has both) is left alone.
+ */
+export const CLOUD_INIT_INSTANCE_LINK = "/var/lib/cloud/instance";
+const CLOUD_INIT_INSTANCE_TARGET = "../sprout/instance";
+
+function linkCloudInitInstance(root: TargetRoot): void {
+  if (root.lstat(CLOUD_INIT_INSTANCE_LINK)) return;
+  root.mkdirp("/var/lib/cloud", 0o755);
+  root.symlinkAtomic(CLOUD_INIT_INSTANCE_TARGET, CLOUD_INIT_INSTANCE_LINK);
 }
 
 function semPath(paths: Paths, name: string, freq: ModuleFrequency): string | null {

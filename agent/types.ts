@@ -87,6 +87,8 @@ export interface ModuleContext {
   settings: SproutSettings;
   /** The datasource's id, "None" included. */
   datasource: string;
+  /** Writes text to the machine's console as it is (no log prefix); absent or null when the boot is quiet. */
+  console?: ((text: string) => void) | null;
 }
 
 export interface UserScriptResult {

@@ -7,6 +7,7 @@ import { bootcmd } from "./bootcmd";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
+import { keysToConsole } from "./keys_to_console";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
@@ -54,6 +55,7 @@ export const MODULES: readonly Module[] = [
   scriptsPerInstance,
   runcmd,
   scriptsUser,
+  keysToConsole,
   phoneHome,
   finalMessage,
   // reaching it means this boot worked, so the next one needs no fallback kernel

@@ -118,6 +118,13 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(b.code, b.stderr).toBe(0);
       expect(m.read("/etc/hostname")).toBe("deb-host\n");
       expect(m.read("/var/tmp/runs")).toBe("first\n");
+      // cloud-init's command line, for scripts that call it, once linked by the image builder.
+      m.run(["ln", "-s", "/usr/lib/sprout/cloud-init", "/usr/local/bin/cloud-init"]);
+      const st = m.run(["cloud-init", "status", "--wait", "--long"]);
+      expect(st.code, st.stderr).toBe(0);
+      expect(st.stdout).toMatch(/^status: done$/m);
+      expect(m.exists("/var/lib/cloud/instance/boot-finished")).toBe(true);
+      m.run(["rm", "/usr/local/bin/cloud-init"]);
     });
 
     it("an upgrade keeps the admin's config and the instance state", () => {
@@ -143,7 +150,7 @@ describe.skipIf(why !== null)("the Debian package", () => {
       const p = m.run([...NONINTERACTIVE, "apt-get", "purge", "-y", "sprout"]);
       expect(p.code, p.stdout + p.stderr).toBe(0);
       const after = fileList(m);
-      for (const gone of ["/var/lib/sprout", "/var/log/sprout.log", "/var/log/user_data.log", "/etc/sprout", "/usr/lib/sprout", "/usr/bin/sprout"]) expect(after.has(gone), gone).toBe(false);
+      for (const gone of ["/var/lib/sprout", "/var/lib/cloud/instance", "/var/log/sprout.log", "/var/log/user_data.log", "/etc/sprout", "/usr/lib/sprout", "/usr/bin/sprout"]) expect(after.has(gone), gone).toBe(false);
       // What the boot made for the machine stays, and so does everything that was there before.
       expect(m.read("/etc/hostname")).toBe("deb-host\n");
       expect(m.exists("/var/lib/cloud/seed/nocloud/meta-data")).toBe(true);
