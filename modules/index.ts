@@ -8,7 +8,9 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { keysToConsole } from "./keys_to_console";
+import { mounts } from "./mounts";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { ntp } from "./ntp";
 import { output } from "./output";
 import { packageUpdateUpgradeInstall } from "./package_update_upgrade_install";
 import { phoneHome } from "./phone_home";
@@ -19,6 +21,7 @@ import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
 import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from "./scripts_user";
 import { setHostname } from "./set_hostname";
+import { setPasswords } from "./set_passwords";
 import { ssh } from "./ssh";
 import { timezone } from "./timezone";
 import { updateEtcHosts } from "./update_etc_hosts";
@@ -36,6 +39,7 @@ export const MODULES: readonly Module[] = [
   boothooks,
   bootcmd,
   writeFiles,
+  mounts,
   setHostname,
   updateHostname,
   updateEtcHosts,
@@ -43,7 +47,9 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  setPasswords,
   aptConfigure,
+  ntp,
   timezone,
   grubFallback,
   // final

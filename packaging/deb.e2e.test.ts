@@ -119,8 +119,8 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(m.read("/etc/hostname")).toBe("deb-host\n");
       expect(m.read("/var/tmp/runs")).toBe("first\n");
       // cloud-init's command line, for scripts that call it, once linked by the image builder.
-      m.run(["ln", "-s", "/usr/lib/sprout/cloud-init", "/usr/local/bin/cloud-init"]);
-      const st = m.run(["cloud-init", "status", "--wait", "--long"]);
+      m.after(["ln", "-s", "/usr/lib/sprout/cloud-init", "/usr/local/bin/cloud-init"]);
+      const st = m.after(["cloud-init", "status", "--wait", "--long"]);
       expect(st.code, st.stderr).toBe(0);
       expect(st.stdout).toMatch(/^status: done$/m);
       expect(m.exists("/var/lib/cloud/instance/boot-finished")).toBe(true);

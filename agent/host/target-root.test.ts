@@ -143,4 +143,16 @@ describe("FsTargetRoot", () => {
     b.close();
     expect(existsSync(join(d, "img"))).toBe(true);
   });
+  it("tells the filesystem type and free space of a path, as stat -f does", () => {
+    const d = temp();
+    mkdirSync(join(d, "var"), { recursive: true });
+    const st = new FsTargetRoot(d).statfs("/var");
+    expect(st).not.toBeNull();
+    const [type, bsize, bfree] = execFileSync("stat", ["-f", "-c", "%t %S %f", join(d, "var")], { encoding: "utf8" }).trim().split(" ");
+    expect(st!.type).toBe(parseInt(type!, 16));
+    // The filesystem is in use by other tests: compare to within 64 MiB.
+    expect(Math.abs(st!.freeBytes - Number(bsize) * Number(bfree))).toBeLessThan(64 * 2 ** 20);
+    expect(st!.availBytes).toBeLessThanOrEqual(st!.freeBytes);
+    expect(() => new FsTargetRoot(d).statfs("/no/such/dir")).toThrow(/ENOENT/);
+  });
 });

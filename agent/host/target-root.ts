@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PathEscapeError } from "../errors";
-import type { BlockReader, FileStat, TargetRoot, WriteOptions } from "./types";
+import type { BlockReader, FileStat, FsSpace, TargetRoot, WriteOptions } from "./types";
 
 const DEFAULT_MAX_READ = 64 * 1024 * 1024;
 
@@ -278,6 +278,13 @@ export class FsTargetRoot implements TargetRoot {
       fs.closeSync(fd);
     }
     return true;
+  }
+
+  statfs(p: string): FsSpace | null {
+    // statfsSync is Node 18.15 and later; an older Node cannot tell.
+    if (typeof fs.statfsSync !== "function") return null;
+    const st = fs.statfsSync(this.resolve(p));
+    return { type: Number(st.type), freeBytes: Number(st.bfree) * Number(st.bsize), availBytes: Number(st.bavail) * Number(st.bsize) };
   }
 
   openBlock(p: string): BlockReader {

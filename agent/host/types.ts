@@ -24,6 +24,16 @@ export interface WriteOptions {
   durable?: boolean;
 }
 
+/** What statfs(2) says about the filesystem holding a path. */
+export interface FsSpace {
+  /** The filesystem's magic number (0xef53 ext2/3/4, 0x58465342 xfs, 0x9123683e btrfs, 0x01021994 tmpfs, ...). */
+  type: number;
+  /** Bytes free, root's reserve included (statvfs f_bfree * f_frsize: what cloud-init's swap sizing counts). */
+  freeBytes: number;
+  /** Bytes an ordinary write can still use (f_bavail). */
+  availBytes: number;
+}
+
 /** Random access to a block device or an image file, for readers that must not read it all. */
 export interface BlockReader {
   readonly path: string;
@@ -66,6 +76,8 @@ export interface TargetRoot {
   /** Exclusive create; false when it exists already. */
   createExclusive(path: string, data: string, mode?: number): boolean;
   openBlock(path: string): BlockReader;
+  /** The filesystem holding `path` (which must exist); null where the platform cannot tell. */
+  statfs(path: string): FsSpace | null;
 }
 
 export interface RunOptions {

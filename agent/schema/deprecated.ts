@@ -26,4 +26,6 @@ export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => bo
   { path: ["manage_etc_hosts"], test: (v) => v === "template", message: 'manage_etc_hosts: template is deprecated; write manage_etc_hosts: true' },
   { path: ["users", "*", "lock-passwd"], test: () => true, message: "lock-passwd is deprecated; write lock_passwd" },
   { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },
+  { path: ["chpasswd", "list"], test: () => true, message: "chpasswd.list is deprecated; write chpasswd.users: [{name: USER, password: PASSWORD, type: text}]" },
+  { path: ["chpasswd", "list"], test: (v) => typeof v === "string", message: "chpasswd.list as one multi-line string is deprecated; write a list (better: chpasswd.users)" },
 ];

@@ -133,10 +133,10 @@ describe("user-data in a boot", () => {
   }, 60_000);
 
   it("keys no module reads are a warning naming each (with the key a typo was meant to be); the boot stays clean", async () => {
-    root = seeded("#cloud-config\nwrite_file: [{path: /etc/x, content: x}]\nntp: {enabled: true}\nruncmd: [echo ok]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nvendor_thing: 1\n" });
+    root = seeded("#cloud-config\nwrite_file: [{path: /etc/x, content: x}]\nbyobu_by_default: enable\nruncmd: [echo ok]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nvendor_thing: 1\n" });
     const { v1 } = await boot(root);
     expect(v1.errors).toEqual([]);
-    expect(v1.warnings).toContain("[user-data] ignored 2 keys no sprout module reads: write_file (did you mean write_files?), ntp; `sprout schema --docs` lists the modules and their keys");
+    expect(v1.warnings).toContain("[user-data] ignored 2 keys no sprout module reads: write_file (did you mean write_files?), byobu_by_default; `sprout schema --docs` lists the modules and their keys");
     expect(v1.warnings).toContain("[vendor-data] ignored a key no sprout module reads: vendor_thing; `sprout schema --docs` lists the modules and their keys");
     // Known keys, deprecated ones and the agent's own are not named.
     root.cleanup();

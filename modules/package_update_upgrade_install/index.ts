@@ -76,6 +76,15 @@ export async function apt(ctx: ModuleContext, cfg: CloudConfig, args: string[]):
   }
 }
 
+/**
+ * apt-get update, then install `names`, the way this module does (apt_get_command, the
+ * lock wait, the chroot for --root): for modules that need a package of their own (ntp's
+ * client). Null when it worked, else why not.
+ */
+export async function installPackages(ctx: ModuleContext, cfg: CloudConfig, names: string[]): Promise<string | null> {
+  return (await apt(ctx, cfg, ["update"])) ?? (await apt(ctx, cfg, ["install", ...names]));
+}
+
 export const packageUpdateUpgradeInstall: Module = {
   id: "package_update_upgrade_install",
   stage: "final",

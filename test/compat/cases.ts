@@ -13,6 +13,12 @@ export interface CompatCase extends Omit<Seed, "userData"> {
   userData?: string | Uint8Array | ((url: string) => string);
   /** Files the 127.0.0.1 server serves (for #include and the like). */
   serve?: Record<string, string>;
+  /**
+   * The plain-text passwords the seed sets (password:, chpasswd): a hash in /etc/shadow
+   * that verifies against one compares as that password, whatever its salt; any other
+   * hash not written in the seed as "a password the seed does not give" (RANDOM).
+   */
+  passwords?: string[];
 }
 
 // shared/ sits beside the repository (as test/helpers/module-context.ts finds it).
@@ -24,6 +30,7 @@ const HASH = "$6$compatsalt$QTf2wo8eT2g5.gd0Wor1OZosYXKoOJtFix/cv1hc.HPyJ4ruO8m.
 const meta = (id: string, extra = "") => `instance-id: ${id}\nlocal-hostname: ${id}-host\n${extra}`;
 const metaWithKey = (id: string) => meta(id, `public-keys:\n  - ${META_KEY}\n`);
 const seedFile = (name: string) => readFileSync(join(__dirname, "seeds", name), "utf8");
+const ntpFixture = (name: string) => readFileSync(join(__dirname, "../../modules/ntp/fixtures", name), "utf8");
 
 /**
  * cloud-init's module-docs examples whose effect a chroot without network shows.
@@ -373,6 +380,24 @@ write_files:
 `,
   },
   { name: "manage_etc_hosts template", metaData: meta("iid-hosts-tpl"), userData: "#cloud-config\nfqdn: tpl.example.com\nmanage_etc_hosts: template\n" },
+  // ntp: cc_ntp's two documented examples (22.4.2's module docs, in modules/ntp/fixtures)
+  // and seeds as people write them. chrony is in the cloud-init layer (its init script
+  // set aside: no daemon runs); the machines are offline, so the default pools and an
+  // apt-get for a missing client reach nothing.
+  { name: "ntp: docs cc_ntp/example1 (chrony)", metaData: meta("iid-ntp-doc1"), offline: true, userData: ntpFixture("docs-example1.yaml") },
+  { name: "ntp: docs cc_ntp/example2 (a client of your own, its package not installable offline)", metaData: meta("iid-ntp-doc2"), offline: true, userData: ntpFixture("docs-example2.yaml") },
+  {
+    name: "ntp: servers and pools, client auto",
+    metaData: meta("iid-ntp-auto"),
+    offline: true,
+    userData: "#cloud-config\nntp:\n  servers:\n    - 192.0.2.123\n    - ntp1.example.com\n  pools: [pool.example.com]\n",
+  },
+  { name: "ntp: empty (default pools)", metaData: meta("iid-ntp-empty"), offline: true, userData: "#cloud-config\nntp:\n" },
+  { name: "ntp: enabled false", metaData: meta("iid-ntp-off"), offline: true, userData: "#cloud-config\nntp:\n  enabled: false\n  servers: [ntp.example.com]\n" },
+  { name: "ntp: servers as a string, not a list", metaData: meta("iid-ntp-str"), offline: true, userData: "#cloud-config\nntp:\n  servers: ntp.example.com\n" },
+  { name: "ntp: a server with a newline (a second directive)", metaData: meta("iid-ntp-nl"), offline: true, userData: '#cloud-config\nntp:\n  servers: ["ntp.example.com\\nallow all"]\n' },
+  { name: "ntp: openntpd (no Debian template)", metaData: meta("iid-ntp-openntpd"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: openntpd\n" },
+  { name: "ntp: an unknown ntp_client", metaData: meta("iid-ntp-unknown"), offline: true, userData: "#cloud-config\nntp:\n  ntp_client: chronyy\n  servers: [ntp.example.com]\n" },
   {
     name: "a locked user with a password hash",
     metaData: meta("iid-locked"),
@@ -547,4 +572,199 @@ ${indented(REPO_KEY, 8)}
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...aptCases];
+
+/**
+ * mounts (cc_mounts): the 22.4.2 module docs' examples and seeds as people write them.
+ * The chroots have no disks (/dev holds character devices only, /sys is empty), so
+ * device entries are written and not mounted; tmpfs, bind and LABEL= lines are
+ * handed to the chroot's own `mount -a`. The docs' second example (a 2 GiB swap
+ * file) is here with 64M: the harness reads every file it compares into memory.
+ */
+const mountCases: CompatCase[] = [
+  {
+    name: "docs cc_mounts/example1 (ephemeral0, sdc, xvdh, mount_default_fields, swap size auto)",
+    metaData: meta("iid-mounts-doc1"),
+    userData: `#cloud-config
+# Mount ephemeral0 with "noexec" flag, /dev/sdc with mount_default_fields,
+# and /dev/xvdh with custom fs_passno "0" to avoid fsck on the mount.
+# Also provide an automatically sized swap with a max size of 10485760
+# bytes.
+mounts:
+    - [ /dev/ephemeral0, /mnt, auto, "defaults,noexec" ]
+    - [ sdc, /opt/data ]
+    - [ xvdh, /opt/data, auto, "defaults,nofail", "0", "0" ]
+mount_default_fields: [None, None, auto, "defaults,nofail", "0", "2"]
+swap:
+    filename: /my/swapfile
+    size: auto
+    maxsize: 10485760
+`,
+  },
+  {
+    name: "docs cc_mounts/example2 with 64M (swap file from human-readable sizes)",
+    metaData: meta("iid-mounts-doc2"),
+    userData: "#cloud-config\n# Create a swap file at /swapfile using human-readable values\nswap:\n    filename: /swapfile\n    size: 64M\n    maxsize: 64M\n",
+  },
+  {
+    name: "mounts: tmpfs and a bind mount with every field given, unquoted numbers",
+    metaData: meta("iid-mounts-tmpfs"),
+    files: { "/srv/data/README": "the bind source\n" },
+    userData: `#cloud-config
+mounts:
+  - [tmpfs, /mnt/ramdisk, tmpfs, "size=16m,mode=1777", 0, 0]
+  - [/srv/data, /data, none, bind, 0, 0]
+`,
+  },
+  {
+    name: "mounts: tmpfs and a bind mount, numbers quoted",
+    metaData: meta("iid-mounts-tmpfs-q"),
+    files: { "/srv/data/README": "the bind source\n" },
+    userData: `#cloud-config
+mounts:
+  - [tmpfs, /mnt/ramdisk, tmpfs, "size=16m,mode=1777", "0", "0"]
+  - [/srv/data, /data, none, bind, "0", "0"]
+`,
+  },
+  {
+    name: "mounts: a data disk by LABEL= with mount_default_fields, and the user's fstab lines",
+    metaData: meta("iid-mounts-label"),
+    files: { "/etc/fstab": "# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=4f1e0c3a-7b5d-4e39-9a51-1d2c3b4a5f60 / ext4 errors=remount-ro 0 1\n" },
+    userData: `#cloud-config
+mount_default_fields: [null, null, auto, "defaults,nofail", "0", "2"]
+mounts:
+  - [LABEL=data, /var/lib/data, ext4]
+  - [UUID=0a1b2c3d-aaaa-bbbb-cccc-0123456789ab, /srv/backup]
+`,
+  },
+  {
+    name: "mounts: device names without /dev and the default options",
+    metaData: meta("iid-mounts-short"),
+    userData: '#cloud-config\nmounts:\n  - [ vdb, /data ]\n  - [ xvdf, /srv, ext4, "defaults,nofail" ]\n',
+  },
+  {
+    name: "mounts: removing the default ephemeral0 and swap mounts",
+    metaData: meta("iid-mounts-remove"),
+    userData: "#cloud-config\nmounts:\n  - [ ephemeral0, null ]\n  - [ swap ]\n",
+  },
+  {
+    name: "swap: a file that is not a swap area already at the path",
+    metaData: meta("iid-swap-taken"),
+    files: { "/swapfile": "the user's own data\n" },
+    userData: "#cloud-config\nswap:\n  filename: /swapfile\n  size: 8M\n",
+  },
+  {
+    name: "mounts: an entry written as one string instead of a list",
+    metaData: meta("iid-mounts-bad"),
+    userData: '#cloud-config\nmounts:\n  - /dev/vdb /data ext4 defaults 0 2\n  - [ tmpfs, /mnt/tmp, tmpfs, "size=8m", "0", "0" ]\n',
+  },
+];
+
+/** Passwords: password:, chpasswd users / list / expire, and their bad inputs. */
+const YESCRYPT_HASH = "$y$j9T$xxZxBHVXaubOprZdK7aEx/$UABDWMeuoz98HbkE/sx/UDq7di/KP0pPhwcp5TJvUfD"; // yescrypt of "from-mkpasswd"
+const passwordCases: CompatCase[] = [
+  {
+    name: "passwords: password + chpasswd expire False + ssh_pwauth True (the most common seed)",
+    metaData: metaWithKey("iid-pw-common"),
+    userData: "#cloud-config\npassword: passw0rd\nchpasswd: { expire: False }\nssh_pwauth: True\n",
+    passwords: ["passw0rd"],
+  },
+  {
+    name: "passwords: password alone (chpasswd.expire defaults to true)",
+    metaData: meta("iid-pw-expire"),
+    userData: "#cloud-config\npassword: Expire-Me-1\n",
+    passwords: ["Expire-Me-1"],
+  },
+  {
+    name: "passwords: password with users: but no default user",
+    metaData: meta("iid-pw-nodefault"),
+    userData: "#cloud-config\nusers:\n  - name: solo\npassword: nobody-gets-this\n",
+    passwords: ["nobody-gets-this"],
+  },
+  {
+    name: "passwords: chpasswd users with text, hash and RANDOM (cloud-init's documented example), ssh_pwauth false",
+    metaData: meta("iid-pw-users"),
+    userData: `#cloud-config
+users: [default, {name: user1}, {name: user2}, {name: user3}]
+ssh_pwauth: false
+chpasswd:
+  expire: false
+  users:
+    - name: user1
+      password: password1
+      type: text
+    - name: user2
+      password: ${HASH}
+    - name: user3
+      type: RANDOM
+`,
+    passwords: ["password1"],
+  },
+  {
+    name: "passwords: chpasswd users, expire left at its default (hashes expire too)",
+    metaData: meta("iid-pw-users-expire"),
+    userData: `#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  users:\n    - {name: user1, password: '${HASH}'}\n    - {name: debian, password: Debian-Text-1, type: text}\n`,
+    passwords: ["Debian-Text-1"],
+  },
+  {
+    name: "passwords: the deprecated list as a multi-line string (text, hash, R and RANDOM)",
+    metaData: meta("iid-pw-list-str"),
+    userData: `#cloud-config
+users: [default, {name: user1}, {name: user2}, {name: user3}]
+chpasswd:
+  list: |
+    user1:list-password-1
+    user2:${HASH}
+    user3:R
+    debian:RANDOM
+  expire: false
+`,
+    passwords: ["list-password-1"],
+  },
+  {
+    name: "passwords: the deprecated list as a YAML list, expire default",
+    metaData: meta("iid-pw-list"),
+    userData: `#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  list:\n    - user1:list-password-2\n    - debian:${HASH}\n`,
+    passwords: ["list-password-2"],
+  },
+  {
+    name: "passwords: a yescrypt hash (mkpasswd's default on bookworm) in the deprecated list",
+    metaData: meta("iid-pw-yescrypt"),
+    userData: `#cloud-config\nchpasswd:\n  expire: false\n  list:\n    - debian:${YESCRYPT_HASH}\n`,
+    passwords: ["from-mkpasswd"],
+  },
+  {
+    name: "passwords bad input: users that do not exist among good ones (text and hash)",
+    metaData: meta("iid-pw-ghost"),
+    userData: `#cloud-config
+users: [default, {name: user1}]
+chpasswd:
+  expire: false
+  users:
+    - {name: ghost, password: ghost-pw, type: text}
+    - {name: user1, password: user1-pw, type: text}
+    - {name: ghost2, password: '${HASH}'}
+    - {name: debian, password: '${HASH}'}
+`,
+    passwords: ["ghost-pw", "user1-pw"],
+  },
+  {
+    name: "passwords bad input: a malformed line in the deprecated list",
+    metaData: meta("iid-pw-badline"),
+    userData: "#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  expire: false\n  list: |\n    user1:good-one\n    this line has no colon\n",
+    passwords: ["good-one"],
+  },
+  {
+    name: "passwords bad input: an unquoted number as the password",
+    metaData: meta("iid-pw-number"),
+    userData: "#cloud-config\npassword: 123456\nchpasswd: {expire: false}\n",
+    passwords: ["123456"],
+  },
+  {
+    name: "passwords bad input: a plain password with the default type (hash)",
+    metaData: meta("iid-pw-nottype"),
+    userData: "#cloud-config\nchpasswd:\n  expire: false\n  users:\n    - {name: debian, password: plain-but-typed-hash}\n",
+    passwords: ["plain-but-typed-hash"],
+  },
+];
+
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...mountCases, ...passwordCases, ...aptCases];

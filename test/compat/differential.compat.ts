@@ -6,13 +6,14 @@
 //                        (for working on the normaliser or the intentional list).
 // Every difference, explained or not, goes to test-results/compat-report.md; the
 // effects of each boot to test-results/compat/<case>.json.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { serveDir } from "../e2e/harness";
 import { CASES, type CompatCase } from "./cases";
-import { diffEffects, effectsOf, explain, unexplained, type Divergence, type Effects, type IntentionalDifference } from "./effects";
+import { diffEffects, effectsOf, explain, unexplained, type Divergence, type Effects, type IntentionalDifference, type SeedPasswords } from "./effects";
 import { INTENTIONAL } from "./intentional";
 import { bootWith, compatUnavailable } from "./machine";
 
@@ -24,6 +25,18 @@ const cases = CASES.filter((c) => !only || only.test(c.name));
 const EFFECTS_DIR = "test-results/compat";
 const report: string[] = [];
 const used = new Set<IntentionalDifference>();
+
+/** crypt(3) of the host (libxcrypt: yescrypt, sha512crypt, ...) through perl, which every Debian has. */
+function cryptVerifies(plain: string, hash: string): boolean {
+  const r = spawnSync("perl", ["-e", 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "yes" : "no"', plain, hash], { encoding: "utf8", timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`perl crypt failed: ${r.stderr}`);
+  return r.stdout === "yes";
+}
+
+function seedPasswords(c: CompatCase, userData: string | Uint8Array | undefined): SeedPasswords | undefined {
+  if (!c.passwords) return undefined;
+  return { plaintexts: c.passwords, seedText: userData === undefined ? "" : Buffer.from(userData).toString("utf8"), verify: cryptVerifies };
+}
 
 const slug = (name: string) => name.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 80);
 
@@ -46,7 +59,8 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
     const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline };
     const ci = await bootWith("cloud-init", seed);
     const sp = await bootWith("sprout", seed);
-    const out = { cloudInit: effectsOf(ci.snapshot, ci), sprout: effectsOf(sp.snapshot, sp) };
+    const known = seedPasswords(c, userData);
+    const out = { cloudInit: effectsOf(ci.snapshot, ci, known), sprout: effectsOf(sp.snapshot, sp, known) };
     mkdirSync(EFFECTS_DIR, { recursive: true });
     writeFileSync(saved, JSON.stringify(out, null, 1));
     const context = `\n--- cloud-init status:\n${ci.statusOutput}\n--- sprout status:\n${sp.statusOutput}\n--- sprout boot (end):\n${sp.bootOutput.slice(-3000)}`;

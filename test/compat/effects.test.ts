@@ -1,6 +1,7 @@
 // The compat suite's normaliser and differ (pure): what counts as the same effect.
 import { describe, expect, it } from "vitest";
-import { diffEffects, effectsOf, explain, hostsLines, keyLines, passwordState, sshdPasswordAuthentication, statusClass, sudoRules, unexplained, type BootOutcome, type RawEntry, type RawSnapshot } from "./effects";
+import { sha512Crypt } from "../../agent/sha512-crypt";
+import { diffEffects, effectsOf, explain, hashScheme, hostsLines, keyLines, lastChange, passwordState, sshdPasswordAuthentication, statusClass, sudoRules, unexplained, type BootOutcome, type RawEntry, type RawSnapshot, type SeedPasswords } from "./effects";
 
 const PASSWD = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
 const GROUP = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
@@ -69,6 +70,57 @@ describe("compat effects", () => {
     expect(passwordState("")).toBe("empty password");
     expect(passwordState("$6$s$h")).toBe("hash $6$s$h");
     expect(passwordState(undefined)).toBe("(no shadow entry)");
+  });
+
+  describe("passwords: which one is set, not its salted hash", () => {
+    // crypt(3) for $6$ hashes, as the suite's perl check does for every scheme.
+    const verify = (plain: string, hash: string) => hash.startsWith("$6$") && sha512Crypt(plain, hash.split("$")[2]) === hash;
+    const seedHash = sha512Crypt("from-the-seed", "seedsalt");
+    const known: SeedPasswords = { plaintexts: ["password1", "other"], seedText: `#cloud-config\npassword: password1\nchpasswd: {users: [{name: u2, password: '${seedHash}'}]}\n`, verify };
+
+    it("two hashes of the same password with different salts read the same, with their scheme", () => {
+      const a = passwordState(sha512Crypt("password1", "saltA"), known);
+      expect(a).toBe('password "password1" (sha512crypt)');
+      expect(passwordState(sha512Crypt("password1", "saltB"), known)).toBe(a);
+      expect(passwordState(`!${sha512Crypt("other", "s")}`, known)).toBe('locked, password "other" (sha512crypt)');
+    });
+
+    it("a wrong password, or a generated one, is one the seed does not give; a hash the seed writes stays that hash", () => {
+      expect(passwordState(sha512Crypt("password2", "saltA"), known)).toBe("a password the seed does not give, e.g. a generated one (sha512crypt)");
+      expect(passwordState(sha512Crypt("password1", "saltA"), known)).not.toBe(passwordState(sha512Crypt("password2", "saltA"), known));
+      expect(passwordState(seedHash, known)).toBe(`hash ${seedHash}`);
+      expect(passwordState("$y$j9T$salt$hash", known)).toBe("a password the seed does not give, e.g. a generated one (yescrypt)");
+      // Without what the case declares, hashes are compared as they are.
+      expect(passwordState(sha512Crypt("password1", "saltA"))).toMatch(/^hash \$6\$saltA\$/);
+    });
+
+    it("names hash schemes", () => {
+      expect(["$y$j9T$a$b", "$6$a$b", "$5$a$b", "$1$a$b", "$2b$10$x", "$gy$a$b$c", "abcdefghijklm", "plain text"].map(hashScheme)).toEqual(["yescrypt", "sha512crypt", "sha256crypt", "md5crypt", "bcrypt", "gost-yescrypt", "des", "not a crypt hash"]);
+    });
+
+    it("the last change: expired (0), the day of the boot, unchanged, or the day written", () => {
+      expect(lastChange("0", "19000", 20784)).toMatch(/^0: expired/);
+      expect(lastChange("20784", "19000", 20784)).toBe("the day of the boot");
+      expect(lastChange("20783", undefined, 20784)).toBe("the day of the boot");
+      expect(lastChange("19000", "19000", 20784)).toBe("19000 (unchanged)");
+      expect(lastChange("12345", "19000", 20784)).toBe("12345");
+      expect(lastChange("", "19000", 20784)).toMatch(/^\(empty/);
+    });
+
+    it("a user whose password the boot set shows the password, its last change and its ageing", () => {
+      const raw = snapshot([], {
+        "/etc/passwd": PASSWD + "debian:x:1000:1000:Debian:/home/debian:/bin/bash\n",
+        "/etc/shadow": SHADOW + `debian:${sha512Crypt("password1", "x")}:0:0:99999:7:::\n`,
+      });
+      raw.before["/etc/passwd"] = raw.after["/etc/passwd"]!;
+      raw.before["/etc/shadow"] = SHADOW + "debian:!:19000:0:99999:7:::\n";
+      raw.today = 20784;
+      const fx = effectsOf(raw, outcome("sprout", 0), known);
+      expect(fx["user.debian.exists"]).toBe("yes (before the boot)");
+      expect(fx["user.debian.password"]).toBe('password "password1" (sha512crypt)');
+      expect(fx["user.debian.password-changed"]).toMatch(/^0: expired/);
+      expect(fx["user.debian.password-ageing"]).toBe("0:99999:7::");
+    });
   });
 
   it("maps both agents' status to done or errors reported", () => {

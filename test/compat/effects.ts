@@ -26,6 +26,8 @@ export interface RawSnapshot {
   /** /etc/passwd, /etc/group, /etc/shadow before the boot (lowers) and after it. */
   before: Record<string, string | null>;
   after: Record<string, string | null>;
+  /** The day (since 1970-01-01) collect.mjs ran: what "today" is in /etc/shadow's last-change field. */
+  today?: number;
 }
 
 /** What one agent's boot reports about itself, beside the files. */
@@ -100,20 +102,62 @@ export function parseGroup(text: string | null): Map<string, { gid: string; memb
   return out;
 }
 
+/**
+ * What a case tells the differ about the passwords its seed sets, so that two hashes of
+ * the same password (random salts) compare as that password: the plain texts, the seed
+ * (a hash written in it is that hash), and a crypt(3) check, which is the caller's
+ * (the host's libxcrypt knows yescrypt; this file does no I/O).
+ */
+export interface SeedPasswords {
+  plaintexts: string[];
+  seedText: string;
+  verify(plain: string, hash: string): boolean;
+}
+
+const SCHEMES: Record<string, string> = { "1": "md5crypt", "2a": "bcrypt", "2b": "bcrypt", "2y": "bcrypt", "5": "sha256crypt", "6": "sha512crypt", "7": "scrypt", y: "yescrypt", gy: "gost-yescrypt" };
+
+/** The hashing scheme of a crypt hash, by its $id$. */
+export function hashScheme(hash: string): string {
+  const id = /^\$([0-9a-z]+)\$/.exec(hash)?.[1];
+  return id === undefined ? (/^[./0-9A-Za-z]{13}$/.test(hash) ? "des" : "not a crypt hash") : (SCHEMES[id] ?? `$${id}$`);
+}
+
+/** A hash as "which password is set": one the seed names, the hash the seed gives, or one it does not give (a generated one). */
+function describeHash(hash: string, known: SeedPasswords | undefined): string {
+  if (!known || known.seedText.includes(hash)) return `hash ${hash}`;
+  const plain = known.plaintexts.find((p) => known.verify(p, hash));
+  if (plain !== undefined) return `password ${JSON.stringify(plain)} (${hashScheme(hash)})`;
+  return `a password the seed does not give, e.g. a generated one (${hashScheme(hash)})`;
+}
+
 /** The password field of /etc/shadow as a person would describe it. */
-export function passwordState(field: string | undefined): string {
+export function passwordState(field: string | undefined, known?: SeedPasswords): string {
   if (field === undefined) return "(no shadow entry)";
   const locked = field.startsWith("!");
   const rest = field.replace(/^!+/, "");
   if (rest === "" || rest === "*") return locked || rest === "*" ? "locked, no password" : "empty password";
-  return `${locked ? "locked, " : ""}hash ${rest}`;
+  return `${locked ? "locked, " : ""}${describeHash(rest, known)}`;
 }
 
-function shadowFields(text: string | null): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * /etc/shadow's last password change as it matters: 0 makes login ask for a new
+ * password (passwd --expire), the boot's day is "set during the boot" (whichever tool
+ * set it), an empty field turns ageing off.
+ */
+export function lastChange(field: string | undefined, before: string | undefined, today: number | undefined): string {
+  if (field === undefined) return "(no shadow entry)";
+  if (field === "0") return "0: expired, a new password is asked at the next login";
+  if (field === "") return "(empty: no password ageing)";
+  if (today !== undefined && (Number(field) === today || Number(field) === today - 1) && field !== before) return "the day of the boot";
+  return field === before ? `${field} (unchanged)` : field;
+}
+
+/** The shadow entries by user: every field after the name. */
+function shadowEntries(text: string | null): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const line of (text ?? "").split("\n")) {
     const f = line.split(":");
-    if (f.length >= 2) out.set(f[0]!, f[1]!);
+    if (f.length >= 2) out.set(f[0]!, f.slice(1));
   }
   return out;
 }
@@ -178,15 +222,15 @@ export function statusClass(o: BootOutcome): string {
   return o.statusCode === 2 || o.statusCode === 1 ? "errors reported" : `other (${o.statusCode})`;
 }
 
-/** The observable effects of one boot. */
-export function effectsOf(raw: RawSnapshot, outcome: BootOutcome): Effects {
+/** The observable effects of one boot; `passwords` when the case says which passwords its seed sets. */
+export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: SeedPasswords): Effects {
   const fx: Effects = {};
   const passwd = parsePasswd(raw.after["/etc/passwd"] ?? null);
   const passwdBefore = parsePasswd(raw.before["/etc/passwd"] ?? null);
   const groups = parseGroup(raw.after["/etc/group"] ?? null);
   const groupsBefore = parseGroup(raw.before["/etc/group"] ?? null);
-  const shadow = shadowFields(raw.after["/etc/shadow"] ?? null);
-  const shadowBefore = shadowFields(raw.before["/etc/shadow"] ?? null);
+  const shadow = shadowEntries(raw.after["/etc/shadow"] ?? null);
+  const shadowBefore = shadowEntries(raw.before["/etc/shadow"] ?? null);
   const userName = (uid: number | undefined) => [...passwd.values()].find((p) => p.uid === String(uid))?.name ?? `uid ${uid}`;
   const groupName = (gid: number | undefined) => [...groups.entries()].find(([, g]) => g.gid === String(gid))?.[0] ?? `gid ${gid}`;
   const owner = (e: RawEntry) => `${userName(e.uid)}:${groupName(e.gid)}`;
@@ -199,7 +243,9 @@ export function effectsOf(raw: RawSnapshot, outcome: BootOutcome): Effects {
   // Accounts: every user and group that is new or whose entry changed.
   for (const [name, p] of passwd) {
     const b = passwdBefore.get(name);
-    const changed = !b || JSON.stringify(b) !== JSON.stringify(p) || shadow.get(name) !== shadowBefore.get(name);
+    const sh = shadow.get(name);
+    const shBefore = shadowBefore.get(name);
+    const changed = !b || JSON.stringify(b) !== JSON.stringify(p) || sh?.join(":") !== shBefore?.join(":");
     const memberOf = [...groups.entries()].filter(([, g]) => g.members.includes(name)).map(([g]) => g);
     const memberBefore = [...groupsBefore.entries()].filter(([, g]) => g.members.includes(name)).map(([g]) => g);
     if (!changed && memberOf.join() === memberBefore.join()) continue;
@@ -209,7 +255,10 @@ export function effectsOf(raw: RawSnapshot, outcome: BootOutcome): Effects {
     fx[`user.${name}.gecos`] = p.gecos;
     fx[`user.${name}.primary-group`] = groupName(Number(p.gid));
     fx[`user.${name}.groups`] = memberOf.sort().join(",");
-    fx[`user.${name}.password`] = passwordState(shadow.get(name));
+    fx[`user.${name}.password`] = passwordState(sh?.[0], passwords);
+    fx[`user.${name}.password-changed`] = lastChange(sh?.[1], shBefore?.[1], raw.today);
+    // min, max, warn, inactive days and the account's expiry date.
+    fx[`user.${name}.password-ageing`] = sh ? sh.slice(2, 7).join(":") : "(no shadow entry)";
     fx[`user.${name}.system`] = Number(p.uid) < 1000 ? "yes" : "no";
   }
   for (const [name, g] of groups) {

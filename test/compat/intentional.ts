@@ -143,4 +143,116 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "After adding sources both agents run apt-get update; cloud-init's run also leaves dpkg's lock files (empty) on a machine that had none, sprout's leaves only apt's lists lock (/var/lib/apt/lists/lock, the same in both). dpkg creates these files at its first run anyway.",
   },
+  {
+    cases: /ntp: servers as a string|ntp: a server with a newline/,
+    key: /^file:\/etc\/chrony\/chrony\.conf(\.dist)?$/,
+    sprout: ABSENT,
+    reason:
+      "ntp.servers written as one string, not a list: cloud-init 22.4.2 loops over its letters and writes `server n iburst`, `server t iburst`, ... into chrony.conf (moving the package's file to .dist); sprout writes nothing and reports which key to fix. Every bad ntp entry (a host name with a space or newline, a template given as a path) is refused the same way, before any file changes.",
+  },
+  {
+    cases: /ntp: servers as a string|ntp: a server with a newline/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason: "As the chrony.conf above: sprout reports the bad ntp.servers (the boot is degraded); cloud-init 22.4.2 only warns in its log (schema) and writes the broken file.",
+  },
+  {
+    cases: /docs cc_mounts\/example1/,
+    key: /^file:\/etc\/fstab$/,
+    cloudInit: /\\nsdc\\t\/opt\/data\\t[\s\S]*\\nxvdh\\t\/opt\/data\\t/,
+    sprout: /\\n\/dev\/sdc\\t\/opt\/data\\t[\s\S]*\\n\/dev\/xvdh\\t\/opt\/data\\t/,
+    reason:
+      "mounts: a device written without /dev/ (sdc, xvdh) that does not exist at boot: cloud-init 22.4.2 writes the bare name into /etc/fstab, which no mount can use; sprout writes /dev/sdc, as it does (and cloud-init does) for a device that exists, so the line mounts when the disk appears (nofail).",
+  },
+  {
+    cases: /mounts: device names without \/dev/,
+    key: /^file:\/etc\/fstab$/,
+    cloudInit: /\\nvdb\\t\/data\\tauto\\tdefaults,nobootwait,comment=cloudconfig\\t0\\t2\\nxvdf\\t\/srv\\t/,
+    sprout: /\\n\/dev\/vdb\\t\/data\\tauto\\tdefaults,nofail,comment=cloudconfig\\t0\\t2\\n\/dev\/xvdf\\t\/srv\\t/,
+    reason:
+      "mounts: as above for bare device names (vdb written as /dev/vdb); and the default options where systemd does not run the machine (these chroots): cloud-init 22.4.2 uses `defaults,nobootwait`, an Upstart option Debian's mount rejects (every such mount fails), sprout uses `defaults,nofail`. Under systemd both use nofail and _netdev; sprout names its own unit in x-systemd.requires.",
+  },
+  {
+    cases: /docs cc_mounts\/example[12]/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason:
+      "mounts: the swap file is made the same, but switching it on fails in these machines (a swap file on overlayfs), and in example 1 `mount -a` fails on /dev/ephemeral0 (no such disk, and no nofail); cloud-init 22.4.2 only logs warnings, sprout reports both (the boot is degraded) with swapon's and mount's own message.",
+  },
+  {
+    cases: /mounts: tmpfs and a bind mount with every field given, unquoted numbers/,
+    key: /^file:\/(etc\/fstab|data|mnt\/ramdisk)$/,
+    cloudInit: ABSENT,
+    reason:
+      "mounts: unquoted numbers (0, 0) in an entry whose device is not a disk (tmpfs, a bind source, LABEL=): cloud-init 22.4.2 turns numbers into text only for devices it finds, so joining the line fails and the module writes nothing; sprout writes and mounts them, as cloud-init does for quoted numbers.",
+  },
+  {
+    cases: /mounts: tmpfs and a bind mount with every field given, unquoted numbers/,
+    key: /^status$/,
+    cloudInit: /^errors reported$/,
+    sprout: /^done$/,
+    reason: "As above: cloud-init 22.4.2's mounts module fails on the unquoted numbers; sprout applies the entries.",
+  },
+  {
+    cases: /mounts: an entry written as one string instead of a list/,
+    key: /^file:\/(etc\/fstab|mnt\/tmp)$/,
+    cloudInit: ABSENT,
+    reason:
+      "mounts: an entry that is not a list: cloud-init 22.4.2 fails the whole module (newer cloud-init skips the entry with a warning) and writes nothing; sprout reports the entry and applies the others. Both report the error.",
+  },
+  {
+    cases: /swap: a file that is not a swap area already at the path/,
+    key: /^file:\/(etc\/fstab|swapfile)$/,
+    sprout: /^(\(absent\)|file 0644 root:root "the user's own data\\n")$/,
+    reason:
+      "swap: a file already at swap.filename that is not a swap area: cloud-init 22.4.2 allocates over it and runs mkswap on it (the user's data is gone) and adds it to /etc/fstab; sprout never overwrites it and reports it (remove the file or choose another filename). Newer cloud-init keeps an existing file too.",
+  },
+  {
+    cases: /swap: a file that is not a swap area already at the path/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason: "As above: sprout reports the swap file it would not make; cloud-init 22.4.2 made it over the user's file (and could not switch it on here, which it only logs).",
+  },
+  {
+    cases: /passwords: a yescrypt hash .* in the deprecated list/,
+    key: /^user\.debian\.password$/,
+    cloudInit: /^a password the seed does not give/,
+    sprout: /^hash \$y\$/,
+    reason:
+      "A yescrypt hash ($y$, what mkpasswd and PAM make on Debian bookworm) in chpasswd.list: cloud-init 22.4.2 recognises only $1$, $2a$, $2y$, $5$ and $6$ as hashes and sets the hash text itself as a plain-text password, so nobody can log in with the password behind it; sprout sets it as the hash (also $2b$, $7$, $gy$).",
+  },
+  {
+    cases: /passwords bad input: users that do not exist among good ones/,
+    key: /^user\.debian\.password$/,
+    cloudInit: /^locked, no password$/,
+    sprout: /^hash \$6\$/,
+    reason:
+      "A user that does not exist among hashed passwords: `chpasswd -e` drops every line when one names an unknown user, so cloud-init sets none of the hashes; sprout leaves the unknown user out (and reports it) and sets the others. Both report the error; the plain-text ones are set by both.",
+  },
+  {
+    cases: /passwords bad input: a malformed line in the deprecated list/,
+    key: /^user\.user1\.password$/,
+    cloudInit: /^locked, no password$/,
+    sprout: /^password "good-one"/,
+    reason: "A chpasswd.list line without a colon: cloud-init stops the whole module at it (nothing is set); sprout reports that line and sets the others. Both report the error.",
+  },
+  {
+    cases: /passwords bad input: a plain password with the default type \(hash\)/,
+    key: /^(user\.debian\.password|status)$/,
+    cloudInit: /^(hash plain-but-typed-hash|done)$/,
+    sprout: /^(locked, no password|errors reported)$/,
+    reason:
+      "chpasswd.users with a plain-text password and no type: type defaults to hash, and cloud-init writes the text into /etc/shadow as if it were a hash (no password matches it) and reports nothing; sprout sets nothing and reports the entry, saying to add type: text.",
+  },
+  {
+    cases: /passwords bad input: an unquoted number as the password/,
+    key: /^(user\.debian\.password|status)$/,
+    cloudInit: /^(password "123456" \(yescrypt\)|done)$/,
+    sprout: /^(locked, no password|errors reported)$/,
+    reason:
+      "A password YAML reads as a number (password: 123456): cloud-init sets its string form, which is what was typed only for plain decimals (0777 would be 511, 1.50 would be 1.5); sprout sets nothing and reports it, saying to quote the password.",
+  },
 ];
