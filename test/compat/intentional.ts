@@ -255,4 +255,12 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A password YAML reads as a number (password: 123456): cloud-init sets its string form, which is what was typed only for plain decimals (0777 would be 511, 1.50 would be 1.5); sprout sets nothing and reports it, saying to quote the password.",
   },
+  {
+    cases: /^apt: a source whose key was damaged/,
+    key: /^(file:\/etc\/apt\/sources\.list\.d\/broken\.list|status)$/,
+    cloudInit: /^(file 0644 root:root "deb https:\/\/broken\.example\.com\/debian bookworm main\\n"|done)$/,
+    sprout: /^(\(absent\)|errors reported)$/,
+    reason:
+      "A source whose key does not decode (a character changed in copying): cloud-init 22.4.2 logs gpg's error, writes the source without its key (apt-get update then refuses that repository) and reports done; sprout writes neither, says what is wrong with the key, and reports the boot degraded. The good source next to it is the same in both.",
+  },
 ];
