@@ -15,6 +15,7 @@ import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type
 import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
 import type { StageGates } from "./stage-gates";
 import { knownTopLevelKeys } from "./schema";
+import { applyNetworkConfig } from "./network";
 import { runUserScript } from "./user-scripts";
 import { consumeUserData } from "./userdata/consume";
 
@@ -27,6 +28,8 @@ interface BootState {
   instanceId: string | null;
   /** The instance whose user-data the network stage of this boot processed (user-data.txt.i). */
   userDataProcessedFor?: string | null;
+  /** Whether the adopted instance is new on this machine (the network-config is rendered only then). */
+  newInstance?: boolean;
 }
 
 export interface BootContext {
@@ -42,6 +45,8 @@ export interface BootContext {
   /** Which instance and pass (local / full) cloudConfig was computed for. */
   cloudConfigKey?: string;
   instanceDoc?: JsonObject;
+  /** The adopted datasource's network-config (null: none), for the network rendering of the same stage. */
+  networkConfig?: unknown;
 }
 
 function record(ctx: BootContext, stage: Stage | null, source: string, message: string, loc: { file?: string; line?: number; col?: number } = {}): void {
@@ -103,6 +108,8 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   ctx.cloudConfig = undefined;
   ctx.state.datasource = ds.id;
   ctx.state.instanceId = data.instanceId;
+  ctx.state.newInstance = act.isNew;
+  ctx.networkConfig = data.networkConfig ?? null;
   ctx.state.pending = [];
   ctx.status.v1.datasource = ds.id;
   ctx.status.v1.instance_id = data.instanceId;
@@ -264,16 +271,42 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
   }
 }
 
+/**
+ * Renders the network configuration (agent/network) for the instance adopted in
+ * this stage; with no datasource yet (one that needs the network), the system
+ * config's or the DHCP fallback, as cloud-init does before its network stage.
+ */
+async function renderNetwork(ctx: BootContext, stage: Stage): Promise<void> {
+  const adopted = ctx.state.instanceId !== null && ctx.networkConfig !== undefined;
+  const t0 = ctx.h.clock.monoMs();
+  const c0 = ctx.h.clock.cpuMs();
+  const res = await applyNetworkConfig(ctx.h, {
+    cmdline: ctx.cmdline,
+    system: ctx.system,
+    datasource: adopted ? { id: ctx.state.datasource ?? "None", config: ctx.networkConfig } : null,
+    newInstance: adopted ? ctx.state.newInstance !== false : true,
+  });
+  for (const w of res.warnings) {
+    ctx.status.v1.warnings.push(w);
+    ctx.h.log.warn(w, { stage });
+  }
+  for (const e of res.errors) record(ctx, stage, "network", e);
+  const timing = { ms: Math.round((ctx.h.clock.monoMs() - t0) * 10) / 10, cpu_ms: Math.round((ctx.h.clock.cpuMs() - c0) * 10) / 10 };
+  ctx.h.log.info(`network: ${res.status}: ${res.detail}`, { evt: "network", stage, result: res.status, files: res.files, ...timing });
+}
+
 const STAGE_BODIES: Record<Stage, (ctx: BootContext) => Promise<void>> = {
   async local(ctx) {
     await selectDatasource(ctx, "local");
     saveState(ctx);
+    await renderNetwork(ctx, "local");
     await runModules(ctx, "local");
   },
   async network(ctx) {
     if (ctx.state.pending.length > 0 || !ctx.state.instanceId) {
       await selectDatasource(ctx, "network");
       saveState(ctx);
+      if (ctx.networkConfig !== undefined) await renderNetwork(ctx, "network");
     }
     await runModules(ctx, "network");
   },

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { processUserData, typeFromContent } from ".";
 import { parseMime } from "./mime";
-import { renderJinja } from "./jinja";
+import { renderJinja } from "../jinja";
 
 const MIME = resolve(__dirname, "../../../shared/corpus/cloud-init/mime");
 const corpus = (f: string) => readFileSync(`${MIME}/${f}`);

@@ -5,10 +5,10 @@
 // out is the fetchInclude function the caller passes. Never throws: what cannot
 // be used is reported with where it is, and everything else is still applied.
 import { isPlainObject } from "../merge";
+import { hasJinjaHeader, TemplateError } from "../templater";
 import type { JsonObject } from "../types";
 import { parseYaml } from "../yaml";
 import { gunzipCapped, isGzip, MAX_DECOMPRESSED } from "./gzip";
-import { hasJinjaHeader, jinjaVariables, renderJinja, TemplateError } from "./jinja";
 import { mergePart } from "./mergers";
 import { looksLikeMime, parseMime, type MimeHeaders } from "./mime";
 
@@ -152,6 +152,8 @@ async function handlePart(st: State, declared: string, body: Buffer, filename: s
   if (type === "text/jinja2" || hasJinjaHeader(body.subarray(0, 200).toString("utf8").trimStart())) {
     let rendered: string;
     try {
+      // The engine loads only when a template is rendered: boot does not pay for it otherwise.
+      const { renderJinja, jinjaVariables } = await import("../jinja");
       const r = renderJinja(body.toString("utf8").trimStart(), jinjaVariables(st.opts.instance ?? {}));
       rendered = r.text;
       for (const name of r.missing) problem(st, label, `jinja variable ${JSON.stringify(name)} is not in the instance data; it was rendered as CI_MISSING_JINJA_VAR/${name.split(".").pop()} (see \`sprout query --all\` for the variables)`);

@@ -243,7 +243,7 @@ async function writeSourcesList(ctx: ModuleContext, apt: JsonObject, os: Os, mir
   const params = { RELEASE: os.codename, codename: os.codename, PRIMARY: mirrors.primary, primary: mirrors.primary, SECURITY: mirrors.security, security: mirrors.security, MIRROR: mirrors.primary, mirror: mirrors.primary };
   let text: string;
   try {
-    text = renderTemplate(template, params);
+    text = await renderTemplate(template, params);
     const disabled = apt.disable_suites;
     if (Array.isArray(disabled)) text = disableSuites(text, disabled.map(String), os.codename);
   } catch (err) {

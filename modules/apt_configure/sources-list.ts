@@ -1,27 +1,18 @@
-// Text of apt sources: cloud-init's "basic" $VARIABLE substitution, its Debian
-// sources.list template, disable_suites, and the check that a line is a one-line
+// Text of apt sources: cloud-init's templater (agent/templater) with sprout's
+// errors, its Debian sources.list template, disable_suites, and the check that a line is a one-line
 // deb entry. Pure: strings in, strings (or a reason) out.
-import { hasJinjaHeader, renderJinja, TemplateError } from "../../agent/userdata/jinja";
+import { renderBasic as basic, renderTemplate as render, TemplateError } from "../../agent/templater";
 
 export class SourceTextError extends Error {}
 
-// cloud-init's BASIC_MATCHER: $NAME or ${NAME}, where a name may hold dots (a.b looks up b in a).
-const VARIABLE = /\$\{([A-Za-z0-9_.]+)\}|\$([A-Za-z0-9_.]+)/g;
-
-/** Replaces $NAME and ${NAME}; a name that is not in `params` is an error that lists the known ones. */
+/** cloud-init's basic renderer ($NAME, ${NAME}); a name that is not in `params` is an error that lists the known ones. */
 export function renderBasic(text: string, params: Record<string, string>): string {
-  const unknown = new Set<string>();
-  const out = text.replace(VARIABLE, (whole, braced: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare)!;
-    if (Object.prototype.hasOwnProperty.call(params, name)) return params[name]!;
-    unknown.add(`$${name}`);
-    return whole;
-  });
-  if (unknown.size) {
-    const known = Object.keys(params).filter((k) => k === k.toUpperCase()).map((k) => `$${k}`);
-    throw new SourceTextError(`unknown variable ${[...unknown].join(", ")} (known: ${known.join(", ")}); a literal "$" followed by a letter cannot be written here`);
+  try {
+    return basic(text, params);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new SourceTextError(err.message.replace(/^line 1: /, ""));
+    throw err;
   }
-  return out;
 }
 
 /**
@@ -62,18 +53,13 @@ deb-src {{mirror}} {{codename}}-backports main
 `;
 
 /** Renders a sources.list template as cloud-init does: jinja with a `## template:jinja` first line, else basic. */
-export function renderTemplate(template: string, params: Record<string, string>): string {
-  if (!hasJinjaHeader(template)) return renderBasic(template.replace(/^##\s*template:\s*basic\s*\n/i, ""), params);
-  let rendered: { text: string; missing: string[] };
+export async function renderTemplate(template: string, params: Record<string, string>): Promise<string> {
   try {
-    rendered = renderJinja(template, params);
+    return await render(template, params, { undefinedVariables: "error" });
   } catch (err) {
-    if (err instanceof TemplateError) throw new SourceTextError(`the template does not parse at line ${err.line}: ${err.message}`);
+    if (err instanceof TemplateError) throw new SourceTextError(`the template does not render: ${err.message}`);
     throw err;
   }
-  if (rendered.missing.length) throw new SourceTextError(`the template uses ${rendered.missing.map((m) => `{{ ${m} }}`).join(", ")}, which sprout does not know (known: ${Object.keys(params).join(", ")})`);
-  // Jinja drops the template's last newline; cloud-init puts it back.
-  return template.endsWith("\n") && !rendered.text.endsWith("\n") ? `${rendered.text}\n` : rendered.text;
 }
 
 const SUITE_ALIASES: Record<string, string> = {

@@ -7,11 +7,11 @@
 // written: a bad entry is an error naming it, and no file changes.
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
+import { renderTemplate, TemplateError } from "../../agent/templater";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { installPackages } from "../package_update_upgrade_install";
 import { CLIENTS, DEFAULT_POOLS, findExe, selectClient, type ClientConfig } from "./clients";
-import { renderTemplate, TemplateError } from "./template";
-import { BUILTIN_TEMPLATES } from "./templates";
+import { BUILTIN_TEMPLATES, TEMPLATE_OPTIONS } from "./templates";
 
 const RESTART_TIMEOUT_MS = 60_000;
 const CLIENT_NAMES = Object.keys(CLIENTS);
@@ -170,7 +170,7 @@ export const ntp: Module = {
     const pools = c.servers.length === 0 && c.pools.length === 0 ? DEFAULT_POOLS : c.pools;
     let content: string;
     try {
-      content = renderTemplate(c.text, { servers: c.servers, pools, peers: c.peers, allow: c.allow });
+      content = await renderTemplate(c.text, { servers: c.servers, pools, peers: c.peers, allow: c.allow }, TEMPLATE_OPTIONS);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       return { status: "unchanged", errors: [`${c.renderedFrom}: ${err.message}; nothing written`] };

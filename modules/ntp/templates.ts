@@ -4,6 +4,15 @@
 // nothing when the lists are empty (22.4.2 has neither key).
 // They are part of sprout, not read from the target: a stale cloud-init package in the
 // image does not change what sprout writes.
+import type { JinjaOptions } from "../../agent/jinja";
+
+/**
+ * How ntp's templates render (agent/templater.ts): a variable other than servers,
+ * pools, peers and allow is an error, not CI_MISSING_JINJA_VAR in the client's
+ * configuration; and the statements are if and for, the ones cloud-init's ntp
+ * templates use.
+ */
+export const TEMPLATE_OPTIONS: JinjaOptions = { undefinedVariables: "error", set: false };
 
 export const BUILTIN_TEMPLATES: Record<string, string> = {
   "chrony.conf.debian": `## template:jinja

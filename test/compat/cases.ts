@@ -767,4 +767,66 @@ chpasswd:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...mountCases, ...passwordCases, ...aptCases];
+// network-config in the seed, as Proxmox, libvirt and MAAS write it. These machines
+// get ifupdown (cloud-init renders ENI only where it is installed) and stand-in NICs
+// in /sys/class/net; they boot in a network namespace of their own.
+const networkCases: CompatCase[] = [
+  {
+    name: "network-config v1: Proxmox-style static IPv4 and IPv6 with a nameserver entry",
+    metaData: meta("iid-net-v1"),
+    userData: "#cloud-config\n",
+    nics: { eth0: "bc:24:11:5e:0a:01" },
+    networkConfig: readFileSync(join(__dirname, "../../agent/network/fixtures/v1-proxmox-static.yaml"), "utf8"),
+  },
+  {
+    name: "network-config v2: static with set-name, gateway4/6, routes and nameservers",
+    metaData: meta("iid-net-v2-static"),
+    userData: "#cloud-config\n",
+    nics: { lan0: "52:54:00:0a:0b:0c" },
+    networkConfig: `version: 2
+ethernets:
+  id0:
+    match:
+      macaddress: "52:54:00:0a:0b:0c"
+    set-name: lan0
+    addresses: [10.20.30.40/24, "2001:db8:1::40/64"]
+    gateway4: 10.20.30.1
+    gateway6: "2001:db8:1::1"
+    routes:
+      - to: 172.16.0.0/12
+        via: 10.20.30.254
+    nameservers:
+      addresses: [10.20.30.1]
+      search: [example.org]
+`,
+  },
+  {
+    name: "network-config v2: DHCP on the NIC found by MAC",
+    metaData: meta("iid-net-v2-dhcp"),
+    userData: "#cloud-config\n",
+    nics: { enp1s0: "52:54:00:ab:cd:ef" },
+    networkConfig: "network:\n  version: 2\n  ethernets:\n    nic0:\n      match:\n        macaddress: '52:54:00:ab:cd:ef'\n      dhcp4: true\n",
+  },
+  {
+    name: "network-config v2: set-name renaming a NIC, with nameservers",
+    metaData: meta("iid-net-v2-rename"),
+    userData: "#cloud-config\n",
+    nics: { ens18: "bc:24:11:00:00:18" },
+    networkConfig: "version: 2\nethernets:\n  id0:\n    match: {macaddress: 'bc:24:11:00:00:18'}\n    set-name: wan0\n    dhcp4: true\n    nameservers: {addresses: [9.9.9.9]}\n",
+  },
+  {
+    name: "no network-config: DHCP fallback on the NIC with a carrier",
+    metaData: meta("iid-net-fallback"),
+    userData: "#cloud-config\n",
+    nics: { ens3: "52:54:00:12:34:56", ens4: "52:54:00:12:34:57" },
+  },
+  {
+    name: "network-config with an address that is not one",
+    metaData: meta("iid-net-bad"),
+    userData: "#cloud-config\n",
+    nics: { eth0: "52:54:00:00:00:01" },
+    networkConfig: "version: 1\nconfig:\n  - type: physical\n    name: eth0\n    mac_address: '52:54:00:00:00:01'\n    subnets: [{type: static, address: 10.0.0.300/24}]\n",
+  },
+];
+
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...mountCases, ...passwordCases, ...networkCases, ...aptCases];

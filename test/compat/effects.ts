@@ -52,6 +52,8 @@ const OWN_PATHS = [
   /^\/usr\/lib\/sprout(\/|$)/,
   /^\/usr\/bin\/sprout$/,
   /^\/run(\/|$)/,
+  // The harness's stand-in /sys (plain files: the chroot has no sysfs).
+  /^\/sys(\/|$)/,
   // The shadow tools' lock and backup files.
   /^\/etc\/\.pwd\.lock$/,
   /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$/,

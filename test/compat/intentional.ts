@@ -263,4 +263,19 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason:
       "A source whose key does not decode (a character changed in copying): cloud-init 22.4.2 logs gpg's error, writes the source without its key (apt-get update then refuses that repository) and reports done; sprout writes neither, says what is wrong with the key, and reports the boot degraded. The good source next to it is the same in both.",
   },
+  {
+    cases: /^network-config/,
+    key: /^file:\/etc\/network\/interfaces\.d\/50-cloud-init$/,
+    cloudInit: /\\n    dns \{'/,
+    sprout: /^(?![\s\S]*    dns \{)/,
+    reason:
+      "v2 nameservers on a device: cloud-init 22.4.2 also writes the interface's nameservers as Python's repr of a dict (`dns {'nameservers': [...], 'search': [...]}`) into the stanza, an option no ifupdown hook reads; sprout leaves that line out. Every other line is the same (the nameservers are in dns-nameservers on the stanza and on lo in both).",
+  },
+  {
+    cases: /set-name renaming a NIC/,
+    key: /^(status|file:\/etc\/network\/interfaces\.d\/50-cloud-init|file:\/etc\/udev(\/rules\.d(\/70-persistent-net\.rules)?)?)$/,
+    cloudInit: /^(errors reported|\(absent\))$/,
+    reason:
+      "v2 with match.macaddress, set-name and nameservers, on a machine whose NIC has another name now (the first boot): cloud-init 22.4.2 crashes in its local stage (KeyError: it looks the nameservers' interface up by the NIC's current name) and writes no network configuration at all; sprout renders it (the udev rule names the NIC at the next boot, and on the running system it is renamed at once).",
+  },
 ];

@@ -13,6 +13,8 @@ import { BUNDLE } from "../helpers/cli";
 import { ensureChroot } from "../e2e/chroot-image.mjs";
 // @ts-expect-error -- plain .mjs helper shared with the bench
 import { ensureCloudInitLayer } from "../bench/cloud-init-chroot.mjs";
+// @ts-expect-error -- plain .mjs helper, like the cloud-init layer's
+import { ensureIfupdownLayer } from "./ifupdown-layer.mjs";
 import type { RawSnapshot } from "./effects";
 
 export type Agent = "cloud-init" | "sprout";
@@ -29,6 +31,10 @@ export interface Seed {
    * adding sources): nothing leaves the machine, and the failure is quick.
    */
   offline?: boolean;
+  /** The seed's network-config. Cases with one (or with nics) boot with ifupdown installed, in a network namespace of their own. */
+  networkConfig?: string;
+  /** NICs the machine shows in /sys/class/net (name -> MAC, with a carrier): plain files, the chroot has no sysfs. */
+  nics?: Record<string, string>;
 }
 
 export interface BootRecord {
@@ -113,7 +119,9 @@ const BOOT_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 /** One boot of `agent` on `seed` in a fresh overlay; everything it leaves is removed. */
 export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): Promise<BootRecord> {
-  const lowers = `${ensureCloudInitLayer()}:${ensureChroot()}`;
+  const networked = seed.networkConfig !== undefined || seed.nics !== undefined;
+  // ifupdown makes both agents pick the ENI renderer (cloud-init's Debian default).
+  const lowers = `${networked ? `${ensureIfupdownLayer()}:` : ""}${ensureCloudInitLayer()}:${ensureChroot()}`;
   const dir = mkdtempSync("/var/tmp/sprout-compat-");
   try {
     const upper = join(dir, "upper");
@@ -127,6 +135,11 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
     if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
     if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
+    if (seed.networkConfig !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/network-config", seed.networkConfig);
+    for (const [name, mac] of Object.entries(seed.nics ?? {})) {
+      // name_assign_type 4 (renamed by udev): cloud-init's fallback would otherwise wait for udev, which the chroot lacks.
+      for (const [attr, value] of Object.entries({ address: mac, carrier: "1", operstate: "up", name_assign_type: "4", addr_assign_type: "0", type: "1" })) lay(upper, `/sys/class/net/${name}/${attr}`, `${value}\n`);
+    }
     for (const [p, c] of Object.entries(seed.files ?? {})) lay(upper, p, c);
     // Only the seed: neither agent may probe a link-local metadata service. cloud-init's
     // locale module is off: the chroot has no `locales` package (update-locale fails)
@@ -141,7 +154,8 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     const boot = agent === "cloud-init" ? CLOUD_INIT_BOOT : SPROUT_BOOT;
     const status = agent === "cloud-init" ? "cloud-init status --long" : "node /usr/lib/sprout/sprout.js status";
     const r = await runToEnd(
-      ["unshare", "--uts", "--ipc", "--mount", "--pid", ...(seed.offline ? ["--net"] : []), "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath, seed.offline ? "offline" : "online"],
+      // A network namespace of its own for the offline and the network cases (cloud-init renames NICs with `ip link`, which must never reach this machine's).
+      ["unshare", "--uts", "--ipc", "--mount", "--pid", ...(seed.offline || networked ? ["--net"] : []), "--fork", "--propagation", "private", "sh", "-c", INNER, "inner", lowers, upper, join(dir, "work"), join(dir, "merged"), out, boot, status, COLLECT, process.execPath, seed.offline ? "offline" : "online"],
       BOOT_ENV,
       timeoutMs,
     );

@@ -1,0 +1,170 @@
+// Renders the network configuration in the local stage, before the network comes
+// up, as cloud-init does: pick the network-config (./source), fall back to DHCP on
+// the likeliest NIC when none is given (./nics), parse it (./state), render it for
+// ifupdown when the image has it, else for systemd-networkd (cloud-init's Debian
+// order), and write the files atomically under the target root. Once per instance
+// (cloud-init renders on a new instance only); on other boots only the NIC names
+// are put right. A document that does not parse is reported and nothing is
+// written: the network stays as the image had it. Nothing here brings a link up,
+// and nothing touches a live NIC unless the target is the running system (--root /).
+import type { Cmdline } from "../cmdline";
+import type { Host, Runner, TargetRoot } from "../host/types";
+import { isPlainObject } from "../merge";
+import type { CloudConfig } from "../types";
+import { ENI_FILE, renderEni } from "./eni";
+import { NETWORKD_DIR, renderNetworkd } from "./networkd";
+import { fallbackConfig, nicsByMac, readNics, type Nic } from "./nics";
+import { chooseNetworkConfig } from "./source";
+import { NetworkConfigError, parseNetworkConfig, type NetworkState } from "./state";
+
+export { NetworkConfigError } from "./state";
+
+export type RendererName = "eni" | "networkd";
+const RENDERERS: RendererName[] = ["eni", "networkd"];
+
+export interface NetworkApplyInput {
+  cmdline: Cmdline;
+  system: CloudConfig;
+  /** The datasource's id and network-config (null: none given, or no datasource yet). */
+  datasource: { id: string; config: unknown } | null;
+  /** False on a later boot of the same instance: then only NIC names are put right. */
+  newInstance: boolean;
+}
+
+export interface NetworkApplyResult {
+  status: "written" | "disabled" | "unchanged" | "nothing" | "failed";
+  detail: string;
+  /** Each makes the boot degraded. */
+  errors: string[];
+  warnings: string[];
+  files: string[];
+}
+
+const LEFT_AS_IS = "nothing was written; the network is left as the image had it";
+const LEGACY_ETH0 = "/etc/network/interfaces.d/eth0.cfg";
+
+function inRoot(root: TargetRoot, dirs: string[], name: string): boolean {
+  return dirs.some((d) => root.exists(`${d}/${name}`));
+}
+
+/** cloud-init's availability checks, looked up under the target root. */
+export function rendererAvailable(root: TargetRoot, name: RendererName): boolean {
+  if (name === "eni") return ["ifquery", "ifup", "ifdown"].every((p) => inRoot(root, ["/sbin", "/usr/sbin"], p)) && root.stat("/etc/network/interfaces")?.kind === "file";
+  return inRoot(root, ["/bin", "/usr/bin"], "systemctl") && inRoot(root, ["/lib/systemd", "/usr/lib/systemd"], "systemd-networkd");
+}
+
+/** system_info.network.renderers (cloud-init's key), else eni then networkd. */
+export function pickRenderer(root: TargetRoot, system: CloudConfig, warnings: string[]): RendererName | null {
+  const si = isPlainObject(system.system_info) ? system.system_info : {};
+  const net = isPlainObject(si.network) ? si.network : {};
+  let order: RendererName[] = RENDERERS;
+  if (Array.isArray(net.renderers)) {
+    order = [];
+    for (const r of net.renderers.map(String)) {
+      if ((RENDERERS as string[]).includes(r)) order.push(r as RendererName);
+      else warnings.push(`system_info.network.renderers names ${JSON.stringify(r)}, which sprout does not have (it has ${RENDERERS.join(", ")}); skipped`);
+    }
+  }
+  return order.find((r) => rendererAvailable(root, r)) ?? null;
+}
+
+function render(name: RendererName, ns: NetworkState): Map<string, string> {
+  return name === "eni" ? renderEni(ns) : renderNetworkd(ns);
+}
+
+/** Physical interfaces whose MAC is on the machine under another name: [current, wanted]. */
+export function plannedRenames(ns: NetworkState, nics: Nic[]): Array<[string, string]> {
+  const byMac = nicsByMac(nics);
+  const out: Array<[string, string]> = [];
+  for (const iface of ns.interfaces.values()) {
+    if (iface.type !== "physical" || !iface.mac_address) continue;
+    const current = byMac.get(iface.mac_address.toLowerCase());
+    if (current && current !== iface.name) out.push([current, iface.name]);
+  }
+  return out;
+}
+
+/**
+ * Renames NICs with `ip link` (the rendered files name them by their new names).
+ * Only for the running system: applyNetworkConfig calls it when the target root is /.
+ */
+export async function renameLive(run: Runner, renames: Array<[string, string]>, warnings: string[]): Promise<void> {
+  for (const [from, to] of renames) {
+    for (const argv of [["ip", "link", "set", "dev", from, "down"], ["ip", "link", "set", "dev", from, "name", to]]) {
+      const r = await run.run(argv, { timeoutMs: 10_000 });
+      if (r.code !== 0) {
+        warnings.push(`could not rename ${from} to ${to} (${argv.join(" ")}: ${r.spawnError ?? (r.stderr.toString().trim() || `exit ${r.code}`)}); the rendered files take effect after a reboot`);
+        break;
+      }
+    }
+  }
+}
+
+function writeFiles(h: Host, renderer: RendererName, files: Map<string, string>): void {
+  for (const [path, content] of files) {
+    h.root.mkdirp(path.slice(0, path.lastIndexOf("/")), 0o755);
+    h.root.writeAtomic(path, content, { mode: 0o644 });
+  }
+  if (renderer === "networkd") {
+    // Files of an earlier render that this one does not write (an interface that is gone).
+    for (const name of h.root.readdir(NETWORKD_DIR)) {
+      const path = `${NETWORKD_DIR}/${name}`;
+      if (/^10-cloud-init-.*\.(network|netdev|link)$/.test(name) && !files.has(path)) h.root.remove(path);
+    }
+  } else {
+    // As cloud-init on Debian: old images' eth0.cfg with the stock content would fight the rendered file.
+    const legacy = h.root.tryReadText(LEGACY_ETH0);
+    if (legacy !== null) {
+      const lines = legacy.split("\n").filter((l) => !l.startsWith("#")).map((l) => l.trim()).filter(Boolean);
+      if (lines.join("\n") === "auto eth0\niface eth0 inet dhcp") h.root.remove(LEGACY_ETH0);
+    }
+  }
+}
+
+export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Promise<NetworkApplyResult> {
+  const warnings: string[] = [];
+  const result = (status: NetworkApplyResult["status"], detail: string, errors: string[] = [], files: string[] = []): NetworkApplyResult => ({ status, detail, errors, warnings, files });
+  let choice;
+  try {
+    choice = chooseNetworkConfig({ root: h.root, cmdline: input.cmdline, system: input.system, datasource: input.datasource });
+  } catch (err) {
+    if (!(err instanceof NetworkConfigError)) throw err;
+    return result("failed", LEFT_AS_IS, [`[network] ${err.message}; ${LEFT_AS_IS}`]);
+  }
+  if (choice.kind === "disabled") return result("disabled", `network configuration is disabled by ${choice.source}`);
+  const nics = readNics(h.root);
+  let config: unknown;
+  let source: string;
+  if (choice.kind === "config") {
+    config = choice.config;
+    source = choice.source;
+  } else {
+    config = fallbackConfig(nics);
+    source = "the fallback (DHCP on the first NIC with a carrier)";
+    if (config === null) return result("nothing", `no network-config was given and ${h.root.isSystemRoot ? "" : `${h.root.dir}`}/sys/class/net shows no NIC to fall back to; nothing written`);
+  }
+  let ns: NetworkState;
+  try {
+    ns = parseNetworkConfig(config, { nicsByMac: nicsByMac(nics) });
+  } catch (err) {
+    if (!(err instanceof NetworkConfigError)) throw err;
+    return result("failed", LEFT_AS_IS, [`[network] network-config from ${source}: ${err.message}; ${LEFT_AS_IS}. Fix it, or set network: {config: disabled} in /etc/sprout/config.d/`]);
+  }
+  warnings.push(...ns.warnings.map((w) => `[network] ${w}`));
+  const renames = plannedRenames(ns, nics);
+  if (!input.newInstance) {
+    if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
+    return result("unchanged", `not a new instance: the network configuration written at its first boot stays (from ${source})`);
+  }
+  const renderer = pickRenderer(h.root, input.system, warnings);
+  if (!renderer) {
+    // A warning, as cloud-init only logs it: such an image manages its network some other way (NetworkManager, a container's runtime).
+    warnings.push(`[network] neither ifupdown (ifup, ifdown, ifquery and /etc/network/interfaces) nor systemd-networkd is installed in the image, so the network-config from ${source} cannot be rendered; ${LEFT_AS_IS}. Install ifupdown or systemd-networkd, or set network: {config: disabled} to silence this`);
+    return result("nothing", `no renderer in the image; ${LEFT_AS_IS}`);
+  }
+  const files = render(renderer, ns);
+  writeFiles(h, renderer, files);
+  if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
+  const where = renderer === "eni" ? ENI_FILE : `${NETWORKD_DIR}/10-cloud-init-*`;
+  return result("written", `rendered the network-config from ${source} for ${renderer === "eni" ? "ifupdown" : "systemd-networkd"} (${where})`, [], [...files.keys()]);
+}
