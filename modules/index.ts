@@ -2,6 +2,7 @@
 // Static on purpose: the single-file bundle cannot discover folders at run time.
 // modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
+import { aptConfigure } from "./apt_configure";
 import { bootcmd } from "./bootcmd";
 import { caCerts } from "./ca_certs";
 import { boothooks } from "./boothooks";
@@ -51,6 +52,7 @@ export const MODULES: readonly Module[] = [
   // config
   locale,
   setPasswords,
+  aptConfigure,
   ntp,
   timezone,
   grubFallback,

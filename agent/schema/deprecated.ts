@@ -7,6 +7,18 @@ export const DEPRECATED_KEYS: Record<string, { use: string; schema: JsonObject }
   apt_update: { use: "package_update", schema: { type: "boolean" } },
   apt_upgrade: { use: "package_upgrade", schema: { type: "boolean" } },
   apt_reboot_if_required: { use: "package_reboot_if_required", schema: { type: "boolean" } },
+  // cloud-init's apt formats before `apt:` (modules/apt_configure/legacy.ts converts them).
+  apt_sources: { use: "apt.sources", schema: { type: ["array", "object"] } },
+  apt_mirror: { use: "apt.primary: [{arches: [default], uri: ...}]", schema: { type: "string" } },
+  apt_mirror_search: { use: "apt.primary: [{arches: [default], search: [...]}]", schema: { type: "array", items: { type: "string" } } },
+  apt_mirror_search_dns: { use: "apt.primary: [{arches: [default], search_dns: ...}]", schema: { type: "boolean" } },
+  apt_proxy: { use: "apt.proxy", schema: { type: "string" } },
+  apt_http_proxy: { use: "apt.http_proxy", schema: { type: "string" } },
+  apt_ftp_proxy: { use: "apt.ftp_proxy", schema: { type: "string" } },
+  apt_https_proxy: { use: "apt.https_proxy", schema: { type: "string" } },
+  apt_preserve_sources_list: { use: "apt.preserve_sources_list", schema: { type: "boolean" } },
+  apt_custom_sources_list: { use: "apt.sources_list", schema: { type: "string" } },
+  add_apt_repo_match: { use: "apt.add_apt_repo_match", schema: { type: "string" } },
 };
 
 /** Deprecated values: a key path pattern ("*" for any list index), the value, what to write instead. */

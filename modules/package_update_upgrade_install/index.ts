@@ -57,7 +57,8 @@ export function packageArgs(list: unknown[]): { args: string[]; skipped: string[
   return { args, skipped, errors };
 }
 
-async function apt(ctx: ModuleContext, cfg: CloudConfig, args: string[]): Promise<string | null> {
+/** Runs apt-get (cloud-init's apt_get_command) with `args`, waiting a bounded time for the dpkg lock; the failure, or null. apt_configure uses it for its apt-get update. */
+export async function apt(ctx: ModuleContext, cfg: CloudConfig, args: string[]): Promise<string | null> {
   const root = ctx.host.root;
   const base = Array.isArray(cfg.apt_get_command) && cfg.apt_get_command.length ? cfg.apt_get_command.map(String) : [...DEFAULT_APT];
   const argv = [...(root.isSystemRoot ? [] : ["chroot", root.dir]), ...base, ...args];

@@ -8,10 +8,10 @@ import { ensureChroot, CACHE_DIR } from "../e2e/chroot-image.mjs";
 /**
  * What the layer installs: cloud-init, and programs its modules call that a minimal
  * Debian lacks (chrony: the ntp module's preferred client, so neither agent installs it
- * from the network). The folder is named after the list, so a new list builds a new
- * layer and never replaces one in use.
+ * from the network; gpg: cloud-init's apt_configure dearmors keys with it). The folder is
+ * named after the list, so a new list builds a new layer and never replaces one in use.
  */
-const PACKAGES = ["cloud-init", "chrony"];
+const PACKAGES = ["cloud-init", "chrony", "gpg"];
 export const LAYER = `${CACHE_DIR}/cloud-init-layer${PACKAGES.length > 1 ? `+${PACKAGES.slice(1).join("+")}` : ""}`;
 
 export function ensureCloudInitLayer() {

@@ -489,6 +489,163 @@ ca-certs:
   },
 ];
 
+// apt: seeds as people write them for cloud-init's apt_configure, on a machine without
+// a network (offline: apt-get update after new sources fails fast, and nothing leaves
+// the machine). The key is a throwaway one made for sprout's tests.
+const REPO_KEY = readFileSync(join(__dirname, "../../modules/apt_configure/fixtures/repo-key.asc"), "utf8");
+const indented = (text: string, n: number) => text.trimEnd().split("\n").map((l) => (l ? " ".repeat(n) + l : l)).join("\n");
+const aptCases: CompatCase[] = [
+  {
+    name: "apt: proxies and apt.conf",
+    metaData: meta("iid-apt-proxy"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  proxy: http://proxy.example.com:3128/
+  https_proxy: "http://proxy.example.com:3129/"
+  ftp_proxy: ftp://proxy.example.com:2121/
+  conf: |
+    APT {
+        Get {
+            Assume-Yes 'true';
+            Fix-Broken 'true';
+        }
+    }
+`,
+  },
+  {
+    name: "apt: http_proxy alone, as corporate seeds set it",
+    metaData: meta("iid-apt-http-proxy"),
+    offline: true,
+    userData: "#cloud-config\napt:\n  http_proxy: http://user:secret@10.0.0.1:8080\n",
+  },
+  {
+    name: "apt: deprecated top-level apt_proxy",
+    metaData: meta("iid-apt-old-proxy"),
+    offline: true,
+    userData: "#cloud-config\napt_proxy: http://proxy.example.com:3128/\n",
+  },
+  {
+    name: "apt: a third-party repository with an inline key",
+    metaData: meta("iid-apt-repo"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  sources:
+    example-repo:
+      source: "deb https://repo.example.com/debian $RELEASE main"
+      key: |
+${indented(REPO_KEY, 8)}
+    signed.list:
+      source: "deb [signed-by=$KEY_FILE arch=amd64] https://signed.example.com/debian $RELEASE stable"
+      key: |
+${indented(REPO_KEY, 8)}
+`,
+  },
+  {
+    name: "apt: sources appended to one file, then one replacing its file",
+    metaData: meta("iid-apt-append"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  sources:
+    first:
+      source: deb http://one.example.com/debian $RELEASE main
+      filename: shared.list
+    second:
+      source: deb-src http://one.example.com/debian $RELEASE main
+      filename: shared.list
+    mine:
+      source: deb http://two.example.com/debian $RELEASE contrib
+      filename: /etc/apt/sources.list.d/replaced.list
+      append: false
+`,
+    files: { "/etc/apt/sources.list.d/replaced.list": "deb http://old.example.com/debian bookworm main\n" },
+  },
+  {
+    name: "apt: mirror change with preserve_sources_list false",
+    metaData: meta("iid-apt-mirror"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  preserve_sources_list: false
+  primary:
+    - arches: [default]
+      uri: http://mirror.example.com/debian
+  security:
+    - arches: [default]
+      uri: http://mirror.example.com/debian-security
+`,
+  },
+  {
+    name: "apt: mirror change, security not given, a suite disabled",
+    metaData: meta("iid-apt-mirror2"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  preserve_sources_list: false
+  disable_suites: [backports]
+  primary:
+    - arches: [amd64, i386]
+      uri: http://amd64.mirror.example.com/debian
+    - arches: [default]
+      uri: http://other.mirror.example.com/debian
+`,
+  },
+  {
+    name: "apt: a mirror without preserve_sources_list (Debian keeps sources.list)",
+    metaData: meta("iid-apt-mirror-kept"),
+    offline: true,
+    userData: "#cloud-config\napt:\n  primary:\n    - arches: [default]\n      uri: http://mirror.example.com/debian\n",
+  },
+  {
+    name: "apt: preserve_sources_list true with a custom template",
+    metaData: meta("iid-apt-preserve"),
+    offline: true,
+    userData: "#cloud-config\napt:\n  preserve_sources_list: true\n  sources_list: |\n    deb $MIRROR $RELEASE main\n",
+  },
+  {
+    name: "apt: a custom sources_list template",
+    metaData: meta("iid-apt-template"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  preserve_sources_list: false
+  primary:
+    - arches: [default]
+      uri: http://mirror.example.com/debian
+  sources_list: |
+    deb $MIRROR $RELEASE main contrib non-free-firmware
+    deb $SECURITY $RELEASE-security main
+    deb $PRIMARY $RELEASE-updates main
+`,
+  },
+  {
+    name: "apt: a source whose key was damaged in copying, next to a good one",
+    metaData: meta("iid-apt-badkey"),
+    offline: true,
+    userData: `#cloud-config
+apt:
+  sources:
+    broken:
+      source: "deb https://broken.example.com/debian $RELEASE main"
+      key: |
+${indented(REPO_KEY.replace("mDMEawk5", "mDMEawk6"), 8)}
+    good:
+      source: "deb https://good.example.com/debian $RELEASE main"
+      key: |
+${indented(REPO_KEY, 8)}
+`,
+  },
+  {
+    name: "apt: debconf selections",
+    metaData: meta("iid-apt-debconf"),
+    offline: true,
+    userData: "#cloud-config\napt:\n  debconf_selections:\n    tz: tzdata tzdata/Areas select Europe\n",
+  },
+];
+
+
 /**
  * mounts (cc_mounts): the 22.4.2 module docs' examples and seeds as people write them.
  * The chroots have no disks (/dev holds character devices only, /sys is empty), so
@@ -745,4 +902,4 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases];

@@ -180,6 +180,22 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "The documented example's entries are placeholders, not certificates: cloud-init installs them as they are (the bundle then holds only that text, so nothing is trusted) and reports done; sprout reports each entry that is not a certificate and installs none, and with remove_defaults and nothing left to trust there is no bundle.",
   },
   {
+    cases: /^apt: deprecated top-level apt_proxy$/,
+    key: /^file:\/etc\/apt\/apt\.conf\.d\/90cloud-init-aptproxy$/,
+    cloudInit: ABSENT,
+    sprout: /^file 0644 root:root "Acquire::http::Proxy /,
+    reason:
+      "The deprecated top-level apt_proxy (and apt_mirror, apt_sources, ...): cloud-init 22.4.2 drops them whenever an apt: mapping exists, and Debian's /etc/cloud/cloud.cfg always has one (preserve_sources_list: true), so on Debian they do nothing; sprout applies them as the apt: keys they stand for (an apt: key of the same name wins).",
+  },
+  {
+    cases: /^apt: /,
+    key: /^file:\/var\/lib\/dpkg\/lock(-frontend)?$/,
+    cloudInit: /^file 0640 root:root ""$/,
+    sprout: ABSENT,
+    reason:
+      "After adding sources both agents run apt-get update; cloud-init's run also leaves dpkg's lock files (empty) on a machine that had none, sprout's leaves only apt's lists lock (/var/lib/apt/lists/lock, the same in both). dpkg creates these files at its first run anyway.",
+  },
+  {
     cases: /ntp: servers as a string|ntp: a server with a newline/,
     key: /^file:\/etc\/chrony\/chrony\.conf(\.dist)?$/,
     sprout: ABSENT,
@@ -290,6 +306,14 @@ export const INTENTIONAL: IntentionalDifference[] = [
     sprout: /^(locked, no password|errors reported)$/,
     reason:
       "A password YAML reads as a number (password: 123456): cloud-init sets its string form, which is what was typed only for plain decimals (0777 would be 511, 1.50 would be 1.5); sprout sets nothing and reports it, saying to quote the password.",
+  },
+  {
+    cases: /^apt: a source whose key was damaged/,
+    key: /^(file:\/etc\/apt\/sources\.list\.d\/broken\.list|status)$/,
+    cloudInit: /^(file 0644 root:root "deb https:\/\/broken\.example\.com\/debian bookworm main\\n"|done)$/,
+    sprout: /^(\(absent\)|errors reported)$/,
+    reason:
+      "A source whose key does not decode (a character changed in copying): cloud-init 22.4.2 logs gpg's error, writes the source without its key (apt-get update then refuses that repository) and reports done; sprout writes neither, says what is wrong with the key, and reports the boot degraded. The good source next to it is the same in both.",
   },
   {
     cases: /^network-config/,
