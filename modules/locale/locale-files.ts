@@ -86,7 +86,7 @@ export function enableInLocaleGen(localeGen: string | null, entry: LocaleEntry):
   const matches = (line: string, commented: boolean) => {
     const t = line.trim();
     if (commented !== t.startsWith("#")) return false;
-    const f = t.replace(/^#+\s*/, "").split(/\s+/);
+    const f = t.replace(/^#+\s{0,}/, "").split(/\s+/);
     return f.length === 2 && f[0] === entry.name && f[1] === entry.charset;
   };
   if (lines.some((l) => matches(l, false))) return { text, changed: false };
@@ -131,7 +131,7 @@ export function setLocaleVar(content: string | null, key: string, value: string)
   }
   const language = values.get("LANGUAGE");
   if (language !== undefined && key === "LANG") {
-    const lang = language.replace(/["']/g, "").replace(/[.:_].*/, "");
+    const lang = language.replace(/["']/g, "").replace(/[.:_].{0,}/, "");
     const messages = (values.get("LC_ALL") ?? values.get("LC_MESSAGES") ?? value).replace(/["']/g, "");
     if (!messages.startsWith(lang) && !["C", "POSIX"].includes(messages) && !["C", "POSIX"].includes(lang)) out = out.replace(/^(\s*LANGUAGE=)/gm, "#$1");
   }
