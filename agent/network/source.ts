@@ -5,13 +5,13 @@
 // cloud-init's own switch file (/etc/cloud/cloud.cfg.d/*.cfg with
 // `network: {config: disabled}`) is honoured too: an image built to keep its own
 // network keeps it under sprout.
-import { gunzipSync } from "node:zlib";
 import { cmdlineValue, type Cmdline } from "../cmdline";
 import type { TargetRoot } from "../host/types";
 import { isPlainObject } from "../merge";
 import type { CloudConfig } from "../types";
 import { parseYaml } from "../yaml";
 import { NetworkConfigError } from "./state";
+import { gunzipCapped, isGzip } from "../userdata/gzip";
 
 export type NetworkConfigChoice =
   | { kind: "disabled"; source: string }
@@ -33,10 +33,10 @@ export function cmdlineNetworkConfig(cmdline: Cmdline): unknown {
   if (value === null || value === "") return null;
   if (value === "disabled") return { config: "disabled" };
   if (!/^[A-Za-z0-9+/=_-]+$/.test(value)) throw new NetworkConfigError(`network-config= on the kernel command line is not base64; write network-config=disabled or the YAML in base64 (base64 -w0 network-config)`);
-  let bytes = Buffer.from(value, "base64");
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  let bytes: Buffer = Buffer.from(value, "base64");
+  if (isGzip(bytes)) {
     try {
-      bytes = gunzipSync(bytes, { maxOutputLength: 1024 * 1024 });
+      bytes = gunzipCapped(bytes, 1024 * 1024);
     } catch (err) {
       throw new NetworkConfigError(`network-config= on the kernel command line is gzip that does not unpack (${(err as Error).message})`);
     }

@@ -6,6 +6,7 @@
 // anything of it is written: a bad one is reported, names what to fix, and is
 // skipped; the others are applied. Commands run chrooted into a target root.
 import { isPlainObject } from "../../agent/merge";
+import { targetArgv } from "../../agent/target-command";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { apt as aptGet } from "../package_update_upgrade_install";
 import { DEFAULT_KEYSERVER, fetchKey } from "./keyserver";
@@ -48,10 +49,6 @@ function readOs(ctx: ModuleContext): Os {
   const field = (k: string) => new RegExp(`^${k}=("?)([^"\\n]*)\\1\\s*$`, "m").exec(text)?.[2]?.trim() ?? "";
   const id = field("ID") || "unknown";
   return { id, family: [id, ...field("ID_LIKE").split(/\s+/).filter(Boolean)], codename: field("VERSION_CODENAME") || field("UBUNTU_CODENAME") || null };
-}
-
-function inTarget(ctx: ModuleContext, argv: string[]): string[] {
-  return ctx.host.root.isSystemRoot ? argv : ["chroot", ctx.host.root.dir, ...argv];
 }
 
 function failure(res: { code: number | null; spawnError: string | null; timedOut: boolean; stderr: Buffer }, timeoutMs: number): string {
@@ -99,7 +96,7 @@ async function applyDebconf(ctx: ModuleContext, sets: unknown, out: Outcome): Pr
   if (!good.length) return;
   let input = good.join("\n");
   if (!input.endsWith("\n")) input += "\n";
-  const res = await ctx.host.run.run(inTarget(ctx, ["debconf-set-selections"]), { timeoutMs: COMMAND_TIMEOUT_MS, input, env: { DEBIAN_FRONTEND: "noninteractive" } });
+  const res = await ctx.host.run.run(targetArgv(ctx.host, ["debconf-set-selections"]), { timeoutMs: COMMAND_TIMEOUT_MS, input, env: { DEBIAN_FRONTEND: "noninteractive" } });
   if (res.code === 0) out.done.push(`debconf selections (${good.length} set${good.length === 1 ? "" : "s"})`);
   else out.errors.push(`debconf-set-selections failed: ${failure(res, COMMAND_TIMEOUT_MS)}${res.spawnError ? " (the debconf package provides it)" : ""}`);
 }
@@ -116,12 +113,12 @@ interface Mirrors {
 async function resolves(ctx: ModuleContext, url: string): Promise<boolean> {
   const host = hostOf(url);
   if (!host) return false;
-  const res = await ctx.host.run.run(inTarget(ctx, ["getent", "ahosts", host]), { timeoutMs: RESOLVE_TIMEOUT_MS });
+  const res = await ctx.host.run.run(targetArgv(ctx.host, ["getent", "ahosts", host]), { timeoutMs: RESOLVE_TIMEOUT_MS });
   return res.code === 0 && res.stdout.length > 0;
 }
 
 async function arch(ctx: ModuleContext, out: Outcome): Promise<string | null> {
-  const res = await ctx.host.run.run(inTarget(ctx, ["dpkg", "--print-architecture"]), { timeoutMs: COMMAND_TIMEOUT_MS });
+  const res = await ctx.host.run.run(targetArgv(ctx.host, ["dpkg", "--print-architecture"]), { timeoutMs: COMMAND_TIMEOUT_MS });
   if (res.code === 0) return res.stdout.toString("utf8").trim() || null;
   out.errors.push(`dpkg --print-architecture failed (${failure(res, COMMAND_TIMEOUT_MS)}): mirrors listed for an architecture were not chosen, only "default" ones`);
   return null;
@@ -355,7 +352,7 @@ async function addSources(ctx: ModuleContext, cfg: CloudConfig, apt: JsonObject,
       continue;
     }
     if (matcher?.test(line)) {
-      const argv = inTarget(ctx, ["add-apt-repository", "--no-update", line]);
+      const argv = targetArgv(ctx.host, ["add-apt-repository", "--no-update", line]);
       if (keyFile && key) out.write(ctx, keyFile, key, `key ${keyFile}`);
       const res = await ctx.host.run.run(argv, { timeoutMs: 5 * COMMAND_TIMEOUT_MS, env: { DEBIAN_FRONTEND: "noninteractive" } });
       if (res.code === 0) {

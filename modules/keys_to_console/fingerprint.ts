@@ -1,6 +1,10 @@
 // What `ssh-keygen -l -f key.pub` prints for an OpenSSH public key line, computed
 // here: a boot has no reason to start a process per host key to hash a few bytes.
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { lazyBuiltin } from "../../agent/lazy-builtin";
+
+// Loaded when there is a key to list, not by every boot that loads the module registry.
+const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 
 export interface KeyFingerprint {
   type: string;
@@ -54,6 +58,6 @@ export function fingerprint(keyLine: string): KeyFingerprint {
   else if (type === "ssh-dss") [bits, label] = [mpintBits(parts[1] ?? Buffer.alloc(0)), "DSA"];
   else if (FIXED_BITS[type]) [bits, label] = FIXED_BITS[type]!;
   else throw new Error(`unknown key type ${type}`);
-  const sha = createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+  const sha = crypto().createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
   return { type, line: `${bits} SHA256:${sha} ${comment || "no comment"} (${label})` };
 }

@@ -3,6 +3,7 @@
 // (unattended-upgrades at first boot is common). On a target root other than
 // "/" the commands run chrooted into it.
 import { isPlainObject } from "../../agent/merge";
+import { targetArgv } from "../../agent/target-command";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const APT_TIMEOUT_MS = 30 * 60_000;
@@ -59,9 +60,8 @@ export function packageArgs(list: unknown[]): { args: string[]; skipped: string[
 
 /** Runs apt-get (cloud-init's apt_get_command) with `args`, waiting a bounded time for the dpkg lock; the failure, or null. apt_configure uses it for its apt-get update. */
 export async function apt(ctx: ModuleContext, cfg: CloudConfig, args: string[]): Promise<string | null> {
-  const root = ctx.host.root;
   const base = Array.isArray(cfg.apt_get_command) && cfg.apt_get_command.length ? cfg.apt_get_command.map(String) : [...DEFAULT_APT];
-  const argv = [...(root.isSystemRoot ? [] : ["chroot", root.dir]), ...base, ...args];
+  const argv = targetArgv(ctx.host, [...base, ...args]);
   for (let attempt = 1; ; attempt++) {
     const res = await ctx.host.run.run(argv, { timeoutMs: APT_TIMEOUT_MS, env: { DEBIAN_FRONTEND: "noninteractive" }, maxCapture: 256 * 1024 });
     if (res.code === 0) return null;
