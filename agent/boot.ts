@@ -2,7 +2,7 @@
 // runs them all in one process; `sprout init --stage X` runs one and picks up
 // what the earlier stages left in /run/sprout and /var/lib/sprout.
 import { findDatasource } from "../datasources";
-import { MODULES } from "../modules";
+import { idleResult, MODULE_MANIFEST } from "../modules/manifest";
 import { parseCmdline, type Cmdline } from "./cmdline";
 import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
 import { startEarlySyslog } from "./early-syslog";
@@ -12,9 +12,9 @@ import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, instanceDataDocs, v1Extras } fr
 import { activateInstance, instanceDirName, isDue, markRun, pathsFor } from "./instance-state";
 import { isPlainObject } from "./merge";
 import { newStatus, readStatus, writeResult, writeStatus, type ErrorRecord, type StatusDoc } from "./status";
-import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, Module, ModuleContext, Paths, SproutSettings, Stage } from "./types";
+import type { CloudConfig, Datasource, DatasourceContext, InstanceData, JsonObject, ModuleContext, Paths, SproutSettings, Stage } from "./types";
 import type { StageGates } from "./stage-gates";
-import { knownTopLevelKeys } from "./schema";
+import { bootKnownKeys } from "./schema/known-keys";
 import { applyNetworkConfig } from "./network";
 import { runUserScript } from "./user-scripts";
 import { consumeUserData } from "./userdata/consume";
@@ -204,7 +204,7 @@ async function cloudConfig(ctx: BootContext, stage: Stage): Promise<CloudConfig>
   const full = stage !== "local";
   // Stages run as separate processes (sprout init --stage ...) share the network stage's work.
   const reuseProcessed = (stage === "config" || stage === "final") && ctx.state.userDataProcessedFor === ctx.state.instanceId;
-  const knownKeys = full && !reuseProcessed ? knownTopLevelKeys() : undefined;
+  const knownKeys = full && !reuseProcessed ? bootKnownKeys() : undefined;
   const res = await consumeUserData(ctx.h, { system: ctx.system, cmdline: ctx.cmdline, paths: currentPaths(ctx), instance: instanceDoc(ctx), full, reuseProcessed, knownKeys });
   if (stage === "network" && ctx.state.userDataProcessedFor !== ctx.state.instanceId) {
     ctx.state.userDataProcessedFor = ctx.state.instanceId;
@@ -242,7 +242,7 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     console: ctx.echo,
   };
   const stageRec = ctx.status.v1.stages[stage];
-  for (const mod of MODULES.filter((m: Module) => m.stage === stage)) {
+  for (const mod of MODULE_MANIFEST.filter((m) => m.stage === stage)) {
     const log = h.log.child({ stage, module: mod.id });
     if (!isDue(h.root, paths, mod.id, mod.frequency)) {
       stageRec.modules.push({ id: mod.id, status: "not-due", detail: `already ran (${mod.frequency})`, ms: 0 });
@@ -253,7 +253,9 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     let status: "changed" | "unchanged" | "skipped" | "failed";
     let detail: string | undefined;
     try {
-      const res = await mod.run(cfg, { ...mctx, host: { ...h, log } });
+      const mctxHere = { ...mctx, host: { ...h, log } };
+      // A module with nothing to do is not even loaded (modules/manifest.ts).
+      const res = idleResult(mod, cfg, mctxHere) ?? (await (await mod.load()).run(cfg, mctxHere));
       status = res.status;
       detail = res.detail;
       for (const e of res.errors ?? []) record(ctx, stage, `module:${mod.id}`, `[module:${mod.id}] ${e}`);

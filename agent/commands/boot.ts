@@ -1,5 +1,5 @@
 import { runStages } from "../boot";
-import { carryOutPowerState } from "../../modules/power_state_change";
+import { carryOutPowerState } from "../../modules/power_state_change/request";
 import { createHost } from "../host";
 import { acquireLock } from "../lock";
 import { stageGates } from "../stage-gates";

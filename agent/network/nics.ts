@@ -72,19 +72,23 @@ function naturalCompare(a: string, b: string): number {
   return ka.length - kb.length;
 }
 
-/**
- * cloud-init's fallback when no network-config is given: DHCPv4 on the NIC most
- * likely plugged in (a carrier first, eth0 first among equals), matched by its MAC.
- * Null when the machine has no such NIC.
- */
-export function fallbackConfig(nics: Nic[]): { version: 2; ethernets: Record<string, unknown> } | null {
+/** The NIC cloud-init's fallback picks: the one most likely plugged in (a carrier first, eth0 first among equals); null when none. */
+export function fallbackNic(nics: Nic[]): Nic | null {
   const pick = (list: Nic[]) => {
     const names = list.map((n) => n.name).sort(naturalCompare);
     return names.includes("eth0") ? "eth0" : names[0];
   };
   const usable = nics.filter((n) => n.mac && !n.virtual);
   const name = pick(usable.filter((n) => n.carrier)) ?? pick(usable.filter((n) => !n.carrier && n.mayConnect));
-  if (!name) return null;
-  const mac = usable.find((n) => n.name === name)!.mac!;
-  return { version: 2, ethernets: { [name]: { dhcp4: true, "set-name": name, match: { macaddress: mac } } } };
+  return name === undefined ? null : usable.find((n) => n.name === name)!;
+}
+
+/**
+ * cloud-init's fallback when no network-config is given: DHCPv4 on the fallback NIC,
+ * matched by its MAC. Null when the machine has no such NIC.
+ */
+export function fallbackConfig(nics: Nic[]): { version: 2; ethernets: Record<string, unknown> } | null {
+  const nic = fallbackNic(nics);
+  if (!nic) return null;
+  return { version: 2, ethernets: { [nic.name]: { dhcp4: true, "set-name": nic.name, match: { macaddress: nic.mac! } } } };
 }

@@ -5,83 +5,12 @@
 import { stringify } from "yaml";
 import { MODULES } from "../../modules";
 import type { JsonObject, Module } from "../types";
+import { CORE_SCHEMA } from "./core";
 import { DEPRECATED_KEYS } from "./deprecated";
 
-type Schema = JsonObject;
+export { CORE_SCHEMA };
 
-/** Keys the agent reads itself, not a module. */
-export const CORE_SCHEMA: Record<string, Schema> = {
-  datasource_list: {
-    type: "array",
-    items: { type: "string" },
-    description: "Datasources to look for, in order (system config). None is always tried last.",
-    examples: [["NoCloud", "Ec2", "None"]],
-  },
-  datasource: {
-    type: "object",
-    description: "Settings per datasource, by its name (system config).",
-    additionalProperties: { type: "object" },
-    examples: [{ NoCloud: { seedfrom: "http://10.0.0.1/seed/" } }],
-  },
-  system_info: {
-    type: "object",
-    description: "Facts about the image (system config): default_user is the image's default user.",
-    properties: {
-      default_user: { type: "object", description: "The default user: name, groups, sudo, shell, lock_passwd.", examples: [{ name: "admin", groups: ["sudo"], shell: "/bin/bash" }] },
-      network: {
-        type: "object",
-        description: "renderers: the order in which sprout tries its network renderers, `eni` (ifupdown) and `networkd`; the first the image has is used.",
-        examples: [{ renderers: ["networkd", "eni"] }],
-      },
-    },
-    examples: [{ default_user: { name: "admin" } }],
-  },
-  network: {
-    type: "object",
-    description:
-      "Network configuration (system config; user-data's is not used, as in cloud-init). `{config: disabled}` stops sprout from writing any (also honoured in /etc/cloud/cloud.cfg.d and as network-config=disabled on the kernel command line); a whole network-config (version 1 or 2) here wins over the datasource's. See the network-config guide.",
-    properties: {
-      config: {
-        oneOf: [{ type: "string", enum: ["disabled"] }, { type: "array" }],
-        description: "`disabled` turns network rendering off; with `version: 1`, the list of entries (physical, bond, vlan, bridge, nameserver, route).",
-        examples: ["disabled"],
-      },
-      version: { type: "integer", enum: [1, 2], description: "The network-config format: 1 (cloud-init's list of entries) or 2 (netplan style).", examples: [2] },
-      ethernets: {
-        type: "object",
-        description: "Version 2: NICs by name, each with match (macaddress), set-name, addresses, gateway4/gateway6, routes, nameservers, dhcp4/dhcp6, mtu.",
-        examples: [{ eth0: { match: { macaddress: "52:54:00:12:34:56" }, "set-name": "eth0", addresses: ["10.0.0.5/24"], gateway4: "10.0.0.1", nameservers: { addresses: ["10.0.0.1"] } } }],
-      },
-      bonds: { type: "object", description: "Version 2: bonds by name: interfaces (defined under ethernets) and parameters (mode, mii-monitor-interval, ...).", examples: [{ bond0: { interfaces: ["eth0", "eth1"], parameters: { mode: "active-backup" }, dhcp4: true } }] },
-      bridges: { type: "object", description: "Version 2: bridges by name: interfaces and parameters (stp, forward-delay, ...).", examples: [{ br0: { interfaces: ["eth0"], dhcp4: true } }] },
-      vlans: { type: "object", description: "Version 2: VLANs by name: id and link.", examples: [{ "vlan10": { id: 10, link: "eth0", addresses: ["10.10.0.5/24"] } }] },
-    },
-    examples: [{ config: "disabled" }, { version: 2, ethernets: { eth0: { dhcp4: true } } }],
-  },
-  vendor_data: {
-    type: "object",
-    description: "Whether vendor-data is used (enabled: false switches it off).",
-    properties: { enabled: { type: "boolean", description: "Apply vendor-data.", default: true, examples: [false] } },
-    examples: [{ enabled: false }],
-  },
-  merge_how: {
-    oneOf: [{ type: "string" }, { type: "array" }],
-    description: "How this cloud-config part merges into the earlier ones, e.g. dict(recurse_array)+list(append).",
-    examples: ["dict(recurse_array,no_replace)+list(append)"],
-  },
-  merge_type: { oneOf: [{ type: "string" }, { type: "array" }], description: "Same as merge_how.", examples: ["list(append)+dict(recurse_array)+str()"] },
-  sprout: {
-    type: "object",
-    description: "sprout's own settings (system config).",
-    properties: {
-      script_timeout: { type: "number", description: "Seconds one user script may run.", default: 1800, examples: [600] },
-      script_log_cap: { type: "integer", description: "Bytes of one script's output kept in /var/log/user_data.log.", default: 1048576, examples: [65536] },
-      fetch_timeout: { type: "number", description: "Seconds one #include or cloud-config-url request may take.", default: 10, examples: [5] },
-      fetch_retries: { type: "integer", description: "Further tries of a failed #include or cloud-config-url request.", default: 2, examples: [0] },
-    },
-    examples: [{ script_timeout: 600 }],
-  },
-};
+type Schema = JsonObject;
 
 /** Every top-level key with the module that owns it ("core" for the agent's own). */
 export function ownedKeys(modules: readonly Module[] = MODULES): Map<string, { owner: string; schema: Schema }> {
@@ -94,7 +23,7 @@ export function ownedKeys(modules: readonly Module[] = MODULES): Map<string, { o
   return keys;
 }
 
-/** Every top-level key sprout reads or accepts as deprecated: what a boot checks user-data against. */
+/** Every top-level key sprout reads or accepts as deprecated, from the modules themselves (./known-keys has a boot's cheaper version). */
 export function knownTopLevelKeys(modules: readonly Module[] = MODULES): Set<string> {
   return new Set([...ownedKeys(modules).keys(), ...Object.keys(DEPRECATED_KEYS)]);
 }

@@ -13,12 +13,11 @@ import { DEFAULT_KEYSERVER, fetchKey } from "./keyserver";
 import { convertLegacy } from "./legacy";
 import { chooseEntry, defaultMirrors, hostOf, mirrorUrlProblem, needsArch, type MirrorKind } from "./mirrors";
 import { dearmor, KeyError } from "./openpgp";
+import { CONF_FILE, PROXY_FILE } from "./files";
 import { APT_SCHEMA } from "./schema";
 import { DEBIAN_TEMPLATE, debLineProblem, disableSuites, renderBasic, renderTemplate, SourceTextError } from "./sources-list";
 
-// cloud-init's file names, so an image moving between the agents keeps one set of files.
-export const PROXY_FILE = "/etc/apt/apt.conf.d/90cloud-init-aptproxy";
-export const CONF_FILE = "/etc/apt/apt.conf.d/94cloud-init-config";
+export { CONF_FILE, PROXY_FILE };
 const SOURCES_LIST = "/etc/apt/sources.list";
 const SOURCES_DIR = "/etc/apt/sources.list.d";
 const TRUSTED_DIR = "/etc/apt/trusted.gpg.d";

@@ -15,6 +15,7 @@ import { mountAt, parseMountinfo } from "../../agent/mountinfo";
 import { systemdRunsTarget } from "../../agent/platform";
 import type { Host } from "../../agent/host/types";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
+import { blockDeviceMapping, mapsEc2Defaults } from "./block-device-mapping";
 import { deviceView } from "./devices";
 import { bootsWithoutDevice, builtinDefaultFields, ownedLine, ownedLines, parseDefaultFields, planMounts, type PlannedLine, renderFstab } from "./fstab";
 import { ensureSwapFile, parseSwapConfig } from "./swap";
@@ -80,16 +81,6 @@ export const MOUNTS_SCHEMA = {
   },
 } as const;
 
-/** EC2's block-device-mapping (ephemeral0: sdb, swap: sdc), the only meta-data cloud-init maps these names from. */
-function blockDeviceMapping(ctx: ModuleContext): Record<string, string> | null {
-  if (ctx.datasource !== "Ec2") return null;
-  const ds = ctx.instance.ds;
-  const md = isPlainObject(ds) ? ds.meta_data : null;
-  const bdm = isPlainObject(md) ? md["block-device-mapping"] : null;
-  if (!isPlainObject(bdm)) return null;
-  return Object.fromEntries(Object.entries(bdm).filter((e): e is [string, string] => typeof e[1] === "string"));
-}
-
 /** Whether the target boots with systemd: the running one has /run/systemd/system; an image has systemd installed. */
 function targetUsesSystemd(h: Host): boolean {
   if (h.root.isSystemRoot) return h.root.stat("/run/systemd/system")?.kind === "dir";
@@ -109,7 +100,7 @@ export const mounts: Module = {
   async run(cfg, ctx): Promise<ModuleResult> {
     const h = ctx.host;
     const bdm = blockDeviceMapping(ctx);
-    const mapsDefaults = bdm !== null && Object.keys(bdm).some((k) => k === "swap" || k.startsWith("ephemeral"));
+    const mapsDefaults = mapsEc2Defaults(bdm);
     if (cfg.mounts === undefined && cfg.swap === undefined && !mapsDefaults) return { status: "skipped", detail: "no mounts or swap" };
 
     const errors: string[] = [];

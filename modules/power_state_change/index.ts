@@ -3,11 +3,12 @@
 // /run/sprout/power-state.json; `sprout boot` carries it out after writing its
 // status, and only when the target is the running system — a --root run (an
 // image, a test) is never powered off.
-import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import type { Module, ModuleResult } from "../../agent/types";
+import { POWER_STATE_FILE, type PowerRequest } from "./request";
 
-export const POWER_STATE_FILE = "/run/sprout/power-state.json";
+export { carryOutPowerState, POWER_STATE_FILE, type PowerRequest } from "./request";
+
 const MODES = { poweroff: "--poweroff", reboot: "--reboot", halt: "--halt" } as const;
 
 export const POWER_STATE_SCHEMA = {
@@ -35,11 +36,6 @@ export const POWER_STATE_SCHEMA = {
     examples: [{ mode: "reboot", delay: "+1", message: "Rebooting", condition: true }],
   },
 } as const;
-
-export interface PowerRequest {
-  argv: string[];
-  mode: string;
-}
 
 /** The shutdown argv for a power_state mapping; throws with what to fix. */
 export function shutdownArgv(ps: Record<string, unknown>): string[] {
@@ -85,16 +81,3 @@ export const powerStateChange: Module = {
     return { status: "changed", detail: `${argv.join(" ")} after the boot${ctx.host.root.isSystemRoot ? "" : " (not carried out: the target is not the running system)"}` };
   },
 };
-
-/** Called by `sprout boot` after the status is written: carries out a recorded request, once. */
-export async function carryOutPowerState(h: Host): Promise<string | null> {
-  const text = h.root.tryReadText(POWER_STATE_FILE);
-  if (text === null) return null;
-  h.root.remove(POWER_STATE_FILE);
-  if (!h.root.isSystemRoot) return null;
-  const req = JSON.parse(text) as PowerRequest;
-  h.log.info(`power_state: ${req.argv.join(" ")}`);
-  h.log.flush();
-  const res = await h.run.run(req.argv, { timeoutMs: 60_000 });
-  return res.code === 0 ? null : `${req.argv.join(" ")} failed: ${res.spawnError ?? res.stderr.toString().trim()}`;
-}
