@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BUNDLE, type CliResult } from "./helpers/cli";
 import { startSeedServer, type SeedServer } from "./helpers/seed-server";
 import { tempRoot, type TempRoot } from "./helpers/target";
-import { INSTANCE_ID, SSH_KEY, largeGzipUserData, startImdsMock, type ImdsMock, type ImdsMockOptions } from "./imds-mock/server";
+import { INSTANCE_ID, SSH_KEY, defaultMetaData, largeGzipUserData, startImdsMock, type ImdsMock, type ImdsMockOptions } from "./imds-mock/server";
 
 const USER_DATA = "#cloud-config\nwrite_files:\n  - path: /etc/imds-proof\n    content: written from IMDS user-data\n";
 
@@ -97,6 +97,37 @@ describe("sprout boot on EC2", () => {
     const s = status(r);
     expect(s.v1.datasource).toBe("None");
     expect(s.v1.errors.map((e) => e.message).join("\n")).toMatch(/no metadata service answered at .* within [23](\.\d)? s/);
+  });
+
+  it("configures the network the meta-data describes: every NIC by MAC, secondary addresses, route metrics", async () => {
+    const [mac0, mac1] = ["0e:49:61:0f:c3:11", "0e:49:61:0f:c3:22"];
+    const metaData = defaultMetaData();
+    metaData.network = {
+      interfaces: {
+        macs: {
+          [mac0]: { "device-number": "0", "local-ipv4s": "10.0.0.12\n10.0.0.13", "subnet-ipv4-cidr-block": "10.0.0.0/20", mac: mac0 },
+          [mac1]: { "device-number": "1", "local-ipv4s": "10.0.1.7", "subnet-ipv4-cidr-block": "10.0.1.0/24", mac: mac1 },
+        },
+      },
+    };
+    const r = await ec2Machine({ metaData });
+    for (const [name, mac] of [["eth0", mac0], ["eth1", mac1]]) {
+      r.write(`/sys/class/net/${name}/address`, `${mac}\n`);
+      r.write(`/sys/class/net/${name}/carrier`, "1\n");
+      r.write(`/sys/class/net/${name}/operstate`, "up\n");
+    }
+    // An image with ifupdown: sprout writes ENI, as cloud-init does on Debian.
+    for (const tool of ["ifquery", "ifup", "ifdown"]) r.write(`/sbin/${tool}`, "#!/bin/sh\n", 0o755);
+    r.write("/etc/network/interfaces", "source /etc/network/interfaces.d/*\n");
+    const b = await boot(r);
+    expect(b.code, b.stderr).toBe(0);
+    // What cloud-init 22.4.2's Ec2 datasource and ENI renderer make of the same meta-data and NICs.
+    expect(read(r, "/etc/network/interfaces.d/50-cloud-init").replace(/^(#.*\n)+/, "")).toBe(
+      "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n    metric 100\n\n# control-alias eth0\niface eth0 inet static\n    address 10.0.0.13/20\n\nauto eth1\niface eth1 inet dhcp\n    metric 200\n",
+    );
+    expect(read(r, "/etc/udev/rules.d/70-persistent-net.rules")).toContain(`ATTR{address}=="${mac1}", NAME="eth1"`);
+    const data = JSON.parse(read(r, "/run/sprout/instance-data.json"));
+    expect(data.ds.meta_data.network.interfaces.macs[mac0]["local-ipv4s"]).toEqual(["10.0.0.12", "10.0.0.13"]);
   });
 
   it("a large gzip user-data arrives byte for byte", async () => {

@@ -292,7 +292,8 @@ describe("Ec2: detection and settings", () => {
   });
 
   it("defaults to the link-local service and rejects wrong settings with what to write", () => {
-    expect(ec2Settings({})).toEqual({ urls: ["http://169.254.169.254", "http://[fd00:ec2::254]"], timeoutMs: 5000, retries: 3, imdsv1Fallback: true, tokenTtl: 21600 });
+    expect(ec2Settings({})).toEqual({ urls: ["http://169.254.169.254", "http://[fd00:ec2::254]"], timeoutMs: 5000, retries: 3, imdsv1Fallback: true, tokenTtl: 21600, fullNetworkConfig: true });
+    expect(ec2Settings({ apply_full_imds_network_config: false }).fullNetworkConfig).toBe(false);
     expect(ec2Settings({ metadata_urls: "http://127.0.0.1:8080/" }).urls).toEqual(["http://127.0.0.1:8080"]);
     const why = (cfg: JsonObject) => {
       try {
@@ -307,5 +308,6 @@ describe("Ec2: detection and settings", () => {
     expect(why({ timeout: "5" })).toMatch(/timeout is "5".*seconds/);
     expect(why({ token_ttl: 21601 })).toMatch(/token_ttl is 21601.*1 to 21600/);
     expect(why({ imdsv1_fallback: "yes" })).toMatch(/true or false/);
+    expect(why({ apply_full_imds_network_config: "no" })).toMatch(/apply_full_imds_network_config is "no".*true or false/);
   });
 });

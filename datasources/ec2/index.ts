@@ -5,8 +5,10 @@
 import { DatasourceError, FetchError, NeedNetworkError, errorMessage } from "../../agent/errors";
 import type { FetchResponse, Host, Logger } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
+import { fallbackNic, nicsByMac, readNics } from "../../agent/network/nics";
 import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
+import { ec2NetworkConfig } from "./network";
 import { API_VERSIONS, chooseApiVersion, decodeLeaf, ec2PlatformReason, htmlTitle, isValidToken, parseListing, sensitivePaths, summarize, type Ec2PlatformFacts } from "./parse";
 
 const DS = "Ec2";
@@ -34,6 +36,8 @@ export interface Ec2Settings {
   retries: number;
   imdsv1Fallback: boolean;
   tokenTtl: number;
+  /** apply_full_imds_network_config: every NIC and secondary address the meta-data lists (default), or DHCP on the primary NIC only. */
+  fullNetworkConfig: boolean;
 }
 
 /** datasource.Ec2 from the system config; a wrong value is named with what to write instead. */
@@ -58,7 +62,9 @@ export function ec2Settings(cfg: JsonObject): Ec2Settings {
   const tokenTtl = num("token_ttl", MAX_TOKEN_TTL, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_TOKEN_TTL, `a whole number of seconds from 1 to ${MAX_TOKEN_TTL}`);
   const fallback = cfg.imdsv1_fallback ?? true;
   if (typeof fallback !== "boolean") throw bad("imdsv1_fallback", "true or false");
-  return { urls, timeoutMs: timeout * 1000, retries, imdsv1Fallback: fallback, tokenTtl };
+  const fullNetwork = cfg.apply_full_imds_network_config ?? true;
+  if (typeof fullNetwork !== "boolean") throw bad("apply_full_imds_network_config", "true or false");
+  return { urls, timeoutMs: timeout * 1000, retries, imdsv1Fallback: fallback, tokenTtl, fullNetworkConfig: fullNetwork };
 }
 
 // Firmware facts do not change while sprout runs: read once per target root, whether
@@ -396,6 +402,10 @@ export const ec2: Datasource = {
       throw new DatasourceError(DS, `${session.base}/${version}/meta-data/ has no instance-id`, { hint: "an EC2 metadata service always lists instance-id; check datasource.Ec2.metadata_urls" });
     }
     const onAws = ec2PlatformReason(platformFacts(h)) !== null;
+    // As cloud-init: the NICs the meta-data describes, matched to this machine's by MAC.
+    const nics = readNics(h.root);
+    const network = ec2NetworkConfig(md.network, nicsByMac(nics), fallbackNic(nics)?.name ?? null, s.fullNetworkConfig);
+    for (const w of network.warnings) log.warn(`[ds:Ec2] ${w}`);
     return {
       instanceId: sum.instanceId,
       localHostname: sum.localHostname,
@@ -408,7 +418,7 @@ export const ec2: Datasource = {
       metaData: md,
       userData: userData ? userData.body : null,
       vendorData: null,
-      networkConfig: null,
+      networkConfig: network.config,
       extraDs: {
         dynamic: { "instance-identity": { document: identity } },
         _imds: { url: session.base, api_version: version, session_tokens: session.usesTokens },

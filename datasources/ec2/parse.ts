@@ -113,20 +113,30 @@ export function isValidToken(body: string): boolean {
 }
 
 /**
- * A leaf's value: text, or the JSON object when the text is one (iam/info,
- * security-credentials). Meta-data values are text; bytes that are not UTF-8
- * are kept readable with replacement characters (only user-data is kept as bytes).
+ * A leaf's value as cloud-init's crawl decodes it (MetadataLeafDecoder): the JSON object
+ * when the text is one (iam/info, security-credentials), a list of lines when it has
+ * several (security-groups, local-ipv4s and ipv6s of a NIC with secondary addresses),
+ * else the text. Meta-data values are text; bytes that are not UTF-8 are kept readable
+ * with replacement characters (only user-data is kept as bytes).
  */
 export function decodeLeaf(bytes: Buffer): unknown {
   const text = bytes.toString("utf8");
-  if (text.trimStart().startsWith("{")) {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") && trimmed.endsWith("}")) {
     try {
       return JSON.parse(text) as unknown;
     } catch {
       // not JSON after all: keep the text
     }
   }
-  return text;
+  return text.includes("\n") ? splitLines(text) : text;
+}
+
+/** Python's str.splitlines(): every line break it knows, no empty last line after a final break. */
+function splitLines(text: string): string[] {
+  const lines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
 }
 
 /** Region from the availability zone, "us-east-1a" -> "us-east-1", when nothing better says it. */
@@ -137,6 +147,8 @@ export function regionFromZone(az: string | null): string | null {
 }
 
 function str(v: unknown): string | null {
+  // A value with a stray line break arrives as a list of lines (decodeLeaf).
+  if (Array.isArray(v) && v.length === 1) return str(v[0]);
   return typeof v === "string" && v.trim() ? v.trim() : null;
 }
 
