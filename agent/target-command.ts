@@ -16,7 +16,8 @@ export async function runInTarget(h: Host, argv: string[], opts: { timeoutMs: nu
   return { failure: result.code === 0 ? null : describeFailure(result, opts.timeoutMs), result };
 }
 
-function describeFailure(r: RunResult, timeoutMs: number): string {
+/** A failed run in a few words for a message: the spawn error, the timeout, or the exit status and the last lines it printed. */
+export function describeFailure(r: Pick<RunResult, "code" | "spawnError" | "timedOut" | "stderr" | "stdout">, timeoutMs: number): string {
   if (r.spawnError) return r.spawnError;
   if (r.timedOut) return `timed out after ${timeoutMs / 1000} s`;
   const text = (r.stderr.toString("utf8").trim() || r.stdout.toString("utf8").trim()).split("\n").slice(-3).join(" / ");

@@ -6,7 +6,7 @@
 // anything of it is written: a bad one is reported, names what to fix, and is
 // skipped; the others are applied. Commands run chrooted into a target root.
 import { isPlainObject } from "../../agent/merge";
-import { targetArgv } from "../../agent/target-command";
+import { describeFailure, targetArgv } from "../../agent/target-command";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { apt as aptGet } from "../package_update_upgrade_install";
 import { DEFAULT_KEYSERVER, fetchKey } from "./keyserver";
@@ -50,12 +50,6 @@ function readOs(ctx: ModuleContext): Os {
   return { id, family: [id, ...field("ID_LIKE").split(/\s+/).filter(Boolean)], codename: field("VERSION_CODENAME") || field("UBUNTU_CODENAME") || null };
 }
 
-function failure(res: { code: number | null; spawnError: string | null; timedOut: boolean; stderr: Buffer }, timeoutMs: number): string {
-  if (res.spawnError) return res.spawnError;
-  if (res.timedOut) return `timed out after ${timeoutMs / 1000} s`;
-  return res.stderr.toString("utf8").trim().split("\n").slice(-2).join(" / ") || `exit ${res.code}`;
-}
-
 /** What one run did, collected as it goes. */
 class Outcome {
   done: string[] = [];
@@ -97,7 +91,7 @@ async function applyDebconf(ctx: ModuleContext, sets: unknown, out: Outcome): Pr
   if (!input.endsWith("\n")) input += "\n";
   const res = await ctx.host.run.run(targetArgv(ctx.host, ["debconf-set-selections"]), { timeoutMs: COMMAND_TIMEOUT_MS, input, env: { DEBIAN_FRONTEND: "noninteractive" } });
   if (res.code === 0) out.done.push(`debconf selections (${good.length} set${good.length === 1 ? "" : "s"})`);
-  else out.errors.push(`debconf-set-selections failed: ${failure(res, COMMAND_TIMEOUT_MS)}${res.spawnError ? " (the debconf package provides it)" : ""}`);
+  else out.errors.push(`debconf-set-selections failed: ${describeFailure(res, COMMAND_TIMEOUT_MS)}${res.spawnError ? " (the debconf package provides it)" : ""}`);
 }
 
 // ---- mirrors ----
@@ -119,7 +113,7 @@ async function resolves(ctx: ModuleContext, url: string): Promise<boolean> {
 async function arch(ctx: ModuleContext, out: Outcome): Promise<string | null> {
   const res = await ctx.host.run.run(targetArgv(ctx.host, ["dpkg", "--print-architecture"]), { timeoutMs: COMMAND_TIMEOUT_MS });
   if (res.code === 0) return res.stdout.toString("utf8").trim() || null;
-  out.errors.push(`dpkg --print-architecture failed (${failure(res, COMMAND_TIMEOUT_MS)}): mirrors listed for an architecture were not chosen, only "default" ones`);
+  out.errors.push(`dpkg --print-architecture failed (${describeFailure(res, COMMAND_TIMEOUT_MS)}): mirrors listed for an architecture were not chosen, only "default" ones`);
   return null;
 }
 
@@ -357,7 +351,7 @@ async function addSources(ctx: ModuleContext, cfg: CloudConfig, apt: JsonObject,
       if (res.code === 0) {
         out.done.push(`add-apt-repository ${line}`);
         added++;
-      } else out.errors.push(`${where}: add-apt-repository ${line} failed: ${failure(res, 5 * COMMAND_TIMEOUT_MS)}${res.spawnError ? " (PPAs are Ubuntu's, from software-properties-common; on Debian write a deb line)" : ""}`);
+      } else out.errors.push(`${where}: add-apt-repository ${line} failed: ${describeFailure(res, 5 * COMMAND_TIMEOUT_MS)}${res.spawnError ? " (PPAs are Ubuntu's, from software-properties-common; on Debian write a deb line)" : ""}`);
       continue;
     }
     const bad = line.split("\n").map(debLineProblem).find((p) => p !== null);

@@ -160,7 +160,7 @@ describe("set_passwords", () => {
           users: [
             { name: "nosuchuser", password: "pw1", type: "text" },
             { name: "alice", password: "alice-pw", type: "text" },
-            { name: "bob", password: 4711, type: "text" },
+            { name: "bob", password: 47.11, type: "text" },
             { name: "debian", password: "x", type: "plain" },
             { name: "ghost", password: SHA512 },
             { name: "bob", password: SHA512 },
@@ -171,7 +171,7 @@ describe("set_passwords", () => {
     );
     expect(res.status).toBe("changed");
     expect(res.errors).toEqual([
-      expect.stringMatching(/chpasswd\.users\[2\] \(bob\): password is a number, not a string; quote it/),
+      expect.stringMatching(/chpasswd\.users\[2\] \(bob\): password is a number that is not a whole one, not text; quote it/),
       expect.stringMatching(/chpasswd\.users\[3\] \(debian\): type "plain" is not one of text, hash or RANDOM/),
       expect.stringMatching(/^user nosuchuser does not exist, so its password was not set: create it with users:/),
       expect.stringMatching(/^user ghost does not exist/),

@@ -19,7 +19,7 @@ const USER_ITEM = {
   type: "object",
   properties: {
     name: { type: "string", description: "The user (it must exist: users: creates it).", examples: ["alice"] },
-    password: { type: "string", description: "The password: a crypt hash (type: hash), or the plain text (type: text). Not used with type: RANDOM.", examples: ["$6$rounds=4096$5DJ8a9WMTEzIo5J4$Yms6imfeBvf3Yfu84mQBerh18l7OR1Wm1BJXZqFSpJ6BVas0AYJqIjP7czkOaAZHZi1kxQ5Y1IhgWN8K9NgxR1"] },
+    password: { type: "string", description: "The password: a crypt hash (type: hash), or the plain text (type: text); quote it (a whole number is set as its digits, as cloud-init does). Not used with type: RANDOM.", examples: ["$6$rounds=4096$5DJ8a9WMTEzIo5J4$Yms6imfeBvf3Yfu84mQBerh18l7OR1Wm1BJXZqFSpJ6BVas0AYJqIjP7czkOaAZHZi1kxQ5Y1IhgWN8K9NgxR1"] },
     type: { type: "string", enum: ["hash", "text", "RANDOM"], description: "What password holds: hash (the default), text, or RANDOM to have one generated and printed on the console.", default: "hash", examples: ["text"] },
   },
   required: ["name"],
@@ -29,7 +29,7 @@ const USER_ITEM = {
 export const SET_PASSWORDS_SCHEMA = {
   password: {
     type: "string",
-    description: "The default user's password (plain text, or a crypt hash). Ignored when chpasswd gives users or list. It expires unless chpasswd.expire is false.",
+    description: "The default user's password (plain text, or a crypt hash). Quote it: a whole number is set as its digits, as cloud-init does, and anything else that is not text is refused. Ignored when chpasswd gives users or list. It expires unless chpasswd.expire is false.",
     examples: ["passw0rd"],
   },
   chpasswd: {

@@ -75,7 +75,8 @@ describe("set_passwords plan (what cloud-config asks for)", () => {
       ["a list line without a password", { list: ["good:pw", "bad:"] }, /chpasswd\.list\[1\] \(bad\): no password after the colon; write bad:PASSWORD/],
       ["a list line YAML read as a mapping", { list: ["good:pw", { bad: "secretvalue" }] }, /with a space after the colon.*write bad:PASSWORD without the space/],
       ["a string line whose user is not a login name", { list: "good:pw\nmy secret:x\n" }, /line 2: the text before the first colon is not a login name/],
-      ["a non-string password", { users: [{ name: "good", password: "pw", type: "text" }, { name: "bad", password: 123456, type: "text" }] }, /users\[1\] \(bad\): password is a number, not a string; quote it/],
+      ["a password that YAML read as a fraction", { users: [{ name: "good", password: "pw", type: "text" }, { name: "bad", password: 1.5, type: "text" }] }, /users\[1\] \(bad\): password is a number that is not a whole one, not text; quote it/],
+      ["a password that YAML read as a boolean", { users: [{ name: "good", password: "pw", type: "text" }, { name: "bad", password: true, type: "text" }] }, /users\[1\] \(bad\): password is a YAML boolean \(true\), not text; quote it/],
       ["an unknown type", { users: [{ name: "good", password: "pw", type: "text" }, { name: "bad", password: "secretvalue", type: "random" }] }, /type "random" is not one of text, hash or RANDOM/],
       ["a plain password with the default type (hash)", { users: [{ name: "good", password: "pw", type: "text" }, { name: "bad", password: "secretvalue" }] }, /not a crypt hash, and type defaults to hash; add type: text/],
       ["a user entry without a name", { users: [{ name: "good", password: "pw", type: "text" }, { password: "secretvalue", type: "text" }] }, /users\[1\] has no name; add name: USER/],
@@ -92,10 +93,22 @@ describe("set_passwords plan (what cloud-config asks for)", () => {
       });
     }
 
-    it("a non-string password: and a chpasswd that is not a mapping", () => {
-      const p = planPasswords({ password: 1234, chpasswd: ["x"] }, "debian");
-      expect(p.errors).toEqual([expect.stringMatching(/^chpasswd must be a mapping/), expect.stringMatching(/^password is a number, not a string; quote it/)]);
+    it("a boolean password: and a chpasswd that is not a mapping", () => {
+      const p = planPasswords({ password: false, chpasswd: ["x"] }, "debian");
+      expect(p.errors).toEqual([expect.stringMatching(/^chpasswd must be a mapping/), expect.stringMatching(/^password \(the default user's\): password is a YAML boolean \(false\), not text; quote it/)]);
       expect(p.changes).toEqual([]);
+    });
+
+    // cloud-init sets str(value): `password: 123456` sets "123456". So does sprout, and it says to quote it.
+    it("a whole number is set as its digits, as cloud-init does, with a hint to quote it (never the password itself)", () => {
+      const p = planPasswords({ password: 123456, chpasswd: { expire: false } }, "debian");
+      expect(p.errors).toEqual([]);
+      expect(p.changes).toEqual([{ user: "debian", kind: "text", value: "123456" }]);
+      expect(p.warnings).toEqual([expect.stringMatching(/^password \(the default user's\): password was given as a number and set as its digits, as cloud-init does; quote it/)]);
+      const q = planPasswords({ chpasswd: { users: [{ name: "alice", password: 4711, type: "text" }] } }, null);
+      expect(q.changes).toEqual([{ user: "alice", kind: "text", value: "4711" }]);
+      expect(q.warnings.join("\n")).toMatch(/chpasswd\.users\[0\] \(alice\): password was given as a number/);
+      expect(q.warnings.join("\n")).not.toMatch(/4711/);
     });
   });
 });

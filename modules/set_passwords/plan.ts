@@ -3,6 +3,7 @@
 // whether they expire, and a problem for each entry that cannot be used. Pure.
 // Error messages name users and positions, never a password.
 import { isPlainObject } from "../../agent/merge";
+import { passwordText } from "../../agent/password-text";
 import type { CloudConfig } from "../../agent/types";
 
 export type PasswordKind = "text" | "hash" | "random";
@@ -91,15 +92,18 @@ function fromUsers(raw: unknown, plan: PasswordPlan): void {
       plan.errors.push(`${at} (${name}): type ${JSON.stringify(type)} is not one of text, hash or RANDOM (in capitals); the password of ${name} was not set`);
       return;
     }
-    const pw = item.password;
-    if (pw === undefined || pw === null) {
+    const given = item.password;
+    if (given === undefined || given === null) {
       plan.errors.push(`${at} (${name}) has no password; add password:, or type: RANDOM to have one generated`);
       return;
     }
-    if (typeof pw !== "string") {
-      plan.errors.push(`${at} (${name}): password is ${describe(pw)}, not a string; quote it in the YAML (password: "...") so it is set exactly as written`);
+    const read = passwordText(given, `${at} (${name})`, "password");
+    if ("refused" in read) {
+      plan.errors.push(read.refused);
       return;
     }
+    if (read.quoteHint) plan.warnings.push(read.quoteHint);
+    const pw = read.text;
     if (pw === "") {
       plan.errors.push(`${at} (${name}): the password is empty; give one, or type: RANDOM`);
       return;
@@ -188,14 +192,17 @@ export function planPasswords(cfg: CloudConfig, defaultUser: string | null): Pas
   if (pw === undefined || pw === null || pw === "") return plan;
   if (gaveUsers) {
     plan.warnings.push("password: is ignored because chpasswd gives users (or list); give the default user's password there");
-  } else if (typeof pw !== "string") {
-    plan.errors.push(`password is ${describe(pw)}, not a string; quote it in the YAML (password: "...") so it is set exactly as written`);
-  } else if (BREAKS.test(pw)) {
-    plan.errors.push("password has a line break in it, which chpasswd would read as another user's line; the default user's password was not set");
-  } else if (defaultUser === null) {
-    plan.warnings.push('password: is for the default user, and users: leaves it out; nobody\'s password was set (add "default" to users:, or use chpasswd.users)');
   } else {
-    plan.changes.push({ user: defaultUser, kind: looksHashed(pw) ? "hash" : "text", value: pw });
+    const read = passwordText(pw, "password (the default user's)", "password");
+    if ("refused" in read) plan.errors.push(read.refused);
+    else if (BREAKS.test(read.text)) {
+      plan.errors.push("password has a line break in it, which chpasswd would read as another user's line; the default user's password was not set");
+    } else if (defaultUser === null) {
+      plan.warnings.push('password: is for the default user, and users: leaves it out; nobody\'s password was set (add "default" to users:, or use chpasswd.users)');
+    } else {
+      if (read.quoteHint) plan.warnings.push(read.quoteHint);
+      plan.changes.push({ user: defaultUser, kind: looksHashed(read.text) ? "hash" : "text", value: read.text });
+    }
   }
   return plan;
 }

@@ -136,6 +136,19 @@ describe("users_groups passwords", () => {
     expect(sha512Crypt("another", shadowOf("carol")[1]!.split("$")[2])).toBe(shadowOf("carol")[1]);
     expect(argvs.some((a) => a[0] === "usermod" && a.includes("--password"))).toBe(true);
     expect(JSON.stringify(argvs) + JSON.stringify(res)).not.toMatch(/s3cret|another|123456/);
+    // The number is set as its digits, as cloud-init does, and the detail says to quote it (set_passwords' rule).
+    expect(res.detail).toMatch(/user dave: plain_text_passwd was given as a number and set as its digits, as cloud-init does; quote it/);
+  });
+
+  it.skipIf(!haveUseradd)("a plain_text_passwd YAML read as a boolean or a fraction is refused, saying to quote it; the user is still made", async () => {
+    root = tempRoot(ETC_FILES);
+    const res = await usersGroups.run({ users: [{ name: "hank", plain_text_passwd: true, lock_passwd: false }, { name: "ida", plain_text_passwd: 12.5, lock_passwd: false }] }, moduleContext(root));
+    expect(res.errors).toEqual([
+      "user hank: plain_text_passwd is a YAML boolean (true), not text; quote it in the YAML (plain_text_passwd: \"...\") so it is set exactly as written; the password was not set",
+      "user ida: plain_text_passwd is a number that is not a whole one, not text; quote it in the YAML (plain_text_passwd: \"...\") so it is set exactly as written; the password was not set",
+    ]);
+    expect(shadowOf("hank")[1]).not.toMatch(/^\$6\$/);
+    expect(shadowOf("ida")[1]).not.toMatch(/^\$6\$/);
   });
 
   it.skipIf(!haveUseradd)("hashed_passwd wins over plain_text_passwd; lock_passwd (the default) locks either; an empty one sets nothing", async () => {

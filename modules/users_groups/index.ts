@@ -5,6 +5,7 @@
 // missing groups added, shell, lock, sudo rules and keys applied.
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
+import { passwordText } from "../../agent/password-text";
 import { sha512Crypt } from "../../agent/sha512-crypt";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
@@ -51,7 +52,7 @@ const USER_PROPERTIES = {
   },
   selinux_user: { type: "string", description: "Accepted for compatibility; not used on Debian.", examples: ["staff_u"] },
   doas: { type: "array", items: { type: "string" }, description: "Accepted for compatibility; doas rules are not written.", examples: [["permit nopass alice"]] },
-  plain_text_passwd: { type: ["string", "number"], description: "A password in clear text, stored as a SHA-512 crypt hash (for a new or an existing user). Anyone who reads the user-data reads it: prefer hashed_passwd.", examples: ["not-recommended"] },
+  plain_text_passwd: { type: "string", description: "A password in clear text, stored as a SHA-512 crypt hash (for a new or an existing user). Quote it: a whole number is set as its digits (as cloud-init does), other values that are not text are refused. Anyone who reads the user-data reads it: prefer hashed_passwd.", examples: ["not-recommended"] },
 };
 
 export const USERS_SCHEMA = {
@@ -89,6 +90,8 @@ export interface UserSpec {
   passwd?: string;
   /** plain_text_passwd: hashed only when the user is made, never logged. */
   plainPasswd?: string;
+  /** Why plain_text_passwd was not set (an error), or a hint to quote it; never the password. */
+  passwordProblem?: { error: string } | { hint: string };
   /** Force a new password at the first login (the OVF environment's password). */
   expirePasswd?: boolean;
   keys: string[];
@@ -141,6 +144,20 @@ function normalizeKeys(o: JsonObject): JsonObject {
 const KNOWN = new Set([...Object.keys(USER_PROPERTIES), "_optional_groups"]);
 const UNSUPPORTED = new Set(["ssh_import_id", "selinux_user", "doas"]);
 
+/**
+ * plain_text_passwd as the text to hash. cloud-init sets passwd at useradd, then
+ * plain_text_passwd, then hashed_passwd: the last one given wins. An empty value sets
+ * nothing (an empty hash would open the account without a password).
+ */
+function plainPassword(o: JsonObject, name: string): Pick<UserSpec, "plainPasswd" | "passwordProblem"> {
+  const v = o.plain_text_passwd;
+  const hashed = o.hashed_passwd;
+  if ((typeof hashed === "string" && hashed !== "") || v === undefined || v === null || v === "") return {};
+  const read = passwordText(v, `user ${name}`, "plain_text_passwd");
+  if ("refused" in read) return { passwordProblem: { error: `${read.refused}; the password was not set` } };
+  return { plainPasswd: read.text, ...(read.quoteHint ? { passwordProblem: { hint: read.quoteHint } } : {}) };
+}
+
 function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
   const o = normalizeKeys(raw);
   const sudoRaw = o.sudo;
@@ -158,9 +175,7 @@ function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
     noCreateHome: o.no_create_home === true,
     lockPasswd: o.lock_passwd !== false,
     passwd: str(o.hashed_passwd) ?? str(o.passwd),
-    // cloud-init sets passwd at useradd, then plain_text_passwd, then hashed_passwd: the last one given wins.
-    // An empty value sets nothing (an empty hash would open the account without a password).
-    plainPasswd: str(o.hashed_passwd) ? undefined : str(o.plain_text_passwd) || undefined,
+    ...plainPassword(o, String(o.name)),
     keys: list(o.ssh_authorized_keys),
     system: o.system === true,
     uid: str(o.uid),
@@ -186,6 +201,7 @@ export function usersFromConfig(cfg: CloudConfig, h: Host): { users: UserSpec[];
     else errors.push(`users[${i}] has no name; write a user name or a mapping with name:`);
   });
   for (const u of users) if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) || u.name.length > 32) errors.push(`user name ${JSON.stringify(u.name)} is not a valid login name`);
+  for (const u of users) if (u.passwordProblem && "error" in u.passwordProblem) errors.push(u.passwordProblem.error);
   return { users: users.filter((u) => /^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) && u.name.length <= 32), errors };
 }
 
@@ -445,7 +461,8 @@ export const usersGroups: Module = {
       done.push(SUDOERS_FILE);
     }
     const ignored = [...new Set(users.flatMap((u) => u.ignored))];
-    const note = ignored.length ? `; not supported, ignored: ${ignored.join(", ")}` : "";
+    const hints = users.flatMap((u) => (u.passwordProblem && "hint" in u.passwordProblem ? [u.passwordProblem.hint] : []));
+    const note = [ignored.length ? `not supported, ignored: ${ignored.join(", ")}` : "", ...hints].filter(Boolean).map((n) => `; ${n}`).join("");
     return { status: done.length ? "changed" : "unchanged", detail: `${done.join(", ")}${note}`, errors };
   },
 };

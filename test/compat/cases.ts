@@ -827,7 +827,8 @@ chpasswd:
     passwords: ["good-one"],
   },
   {
-    name: "passwords bad input: an unquoted number as the password",
+    // Both set "123456" (cloud-init's str() of the number); sprout also says to quote it.
+    name: "passwords: an unquoted number as the password",
     metaData: meta("iid-pw-number"),
     userData: "#cloud-config\npassword: 123456\nchpasswd: {expire: false}\n",
     passwords: ["123456"],

@@ -300,14 +300,6 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "chpasswd.users with a plain-text password and no type: type defaults to hash, and cloud-init writes the text into /etc/shadow as if it were a hash (no password matches it) and reports nothing; sprout sets nothing and reports the entry, saying to add type: text.",
   },
   {
-    cases: /passwords bad input: an unquoted number as the password/,
-    key: /^(user\.debian\.password|status)$/,
-    cloudInit: /^(password "123456" \(yescrypt\)|done)$/,
-    sprout: /^(locked, no password|errors reported)$/,
-    reason:
-      "A password YAML reads as a number (password: 123456): cloud-init sets its string form, which is what was typed only for plain decimals (0777 would be 511, 1.50 would be 1.5); sprout sets nothing and reports it, saying to quote the password.",
-  },
-  {
     cases: /^apt: a source whose key was damaged/,
     key: /^(file:\/etc\/apt\/sources\.list\.d\/broken\.list|status)$/,
     cloudInit: /^(file 0644 root:root "deb https:\/\/broken\.example\.com\/debian bookworm main\\n"|done)$/,
