@@ -2,9 +2,24 @@
 // is the running system, under chroot otherwise (--root on an image or a temp root),
 // so the target's own tools, libraries and config files are the ones used. With a
 // clean environment (the boot's PATH, the C locale) and the caller's bound.
-import type { Host, RunResult } from "./host/types";
+import type { Host, RunResult, TargetRoot } from "./host/types";
 
-const TARGET_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const TARGET_PATH_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+const TARGET_PATH = TARGET_PATH_DIRS.join(":");
+
+/** Where `exe` is in the target (an absolute path, or a name on the boot's PATH; executable), or null. */
+export function findInTarget(root: TargetRoot, exe: string): string | null {
+  const candidates = exe.includes("/") ? [exe.startsWith("/") ? exe : `/${exe}`] : TARGET_PATH_DIRS.map((d) => `${d}/${exe}`);
+  for (const c of candidates) {
+    try {
+      const st = root.stat(c);
+      if (st?.kind === "file" && (st.mode & 0o111) !== 0) return c;
+    } catch {
+      // a path that leaves the root is not there
+    }
+  }
+  return null;
+}
 
 export function targetArgv(h: Host, argv: string[]): string[] {
   return h.root.isSystemRoot ? argv : ["chroot", h.root.dir, ...argv];

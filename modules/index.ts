@@ -9,6 +9,7 @@ import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
+import { keyboard } from "./keyboard";
 import { keysToConsole } from "./keys_to_console";
 import { locale } from "./locale";
 import { mounts } from "./mounts";
@@ -21,6 +22,7 @@ import { resizefs } from "./resizefs";
 import { rescue } from "./rescue";
 import { rsyslog } from "./rsyslog";
 import { runcmd } from "./runcmd";
+import { seedRandom } from "./seed_random";
 import { scriptsPerBoot, scriptsPerInstance, scriptsPerOnce, scriptsUser, scriptsVendor } from "./scripts_user";
 import { setHostname } from "./set_hostname";
 import { setPasswords } from "./set_passwords";
@@ -39,6 +41,7 @@ export const MODULES: readonly Module[] = [
   // network (cloud-init's "init" stage modules)
   output,
   boothooks,
+  seedRandom,
   bootcmd,
   writeFiles,
   mounts,
@@ -50,6 +53,7 @@ export const MODULES: readonly Module[] = [
   usersGroups,
   ssh,
   // config
+  keyboard,
   locale,
   setPasswords,
   aptConfigure,

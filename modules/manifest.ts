@@ -8,6 +8,7 @@
 import type { Module, ModuleContext, ModuleFrequency, ModuleResult, Stage } from "../agent/types";
 import { CONF_FILE as APT_CONF_FILE, PROXY_FILE as APT_PROXY_FILE } from "./apt_configure/files";
 import { blockDeviceMapping, mapsEc2Defaults } from "./mounts/block-device-mapping";
+import { metadataSeed } from "./seed_random/metadata-seed";
 
 interface EntryBase {
   id: string;
@@ -60,6 +61,17 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   // network (cloud-init's "init" stage modules)
   { id: "output", stage: "network", frequency: "always", runs: "with-keys", keys: ["output"], idle: "no output", load: () => import("./output").then((m) => m.output) },
   { id: "boothooks", stage: "network", frequency: "always", runs: "always", keys: [], load: () => import("./boothooks").then((m) => m.boothooks) },
+  {
+    id: "seed_random",
+    stage: "network",
+    frequency: "per-instance",
+    runs: "with-keys",
+    keys: ["random_seed"],
+    idle: "no random_seed",
+    // The meta-data's own seed is added with no key set, as in cloud-init.
+    alsoWhen: (ctx) => metadataSeed(ctx) !== null,
+    load: () => import("./seed_random").then((m) => m.seedRandom),
+  },
   { id: "bootcmd", stage: "network", frequency: "always", runs: "with-keys", keys: ["bootcmd"], idle: "no bootcmd", load: () => import("./bootcmd").then((m) => m.bootcmd) },
   { id: "write_files", stage: "network", frequency: "per-instance", runs: "with-keys", keys: ["write_files"], idle: "no write_files", load: () => import("./write_files").then((m) => m.writeFiles) },
   {
@@ -88,6 +100,7 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
     load: () => import("./ssh").then((m) => m.ssh),
   },
   // config
+  { id: "keyboard", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["keyboard"], idle: "no keyboard", load: () => import("./keyboard").then((m) => m.keyboard) },
   { id: "locale", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["locale", "locale_configfile"], idle: "no locale", load: () => import("./locale").then((m) => m.locale) },
   { id: "set_passwords", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["password", "chpasswd"], idle: "no password or chpasswd", load: () => import("./set_passwords").then((m) => m.setPasswords) },
   {

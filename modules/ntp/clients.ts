@@ -1,6 +1,7 @@
 // cloud-init's NTP clients with Debian's values (cc_ntp's NTP_CLIENT_CONFIG merged
 // with its DISTRO_CLIENT_CONFIG["debian"]), and how one is chosen.
 import type { TargetRoot } from "../../agent/host/types";
+import { findInTarget } from "../../agent/target-command";
 
 export interface ClientConfig {
   /** The program whose presence means the client is installed: a name on PATH or an absolute path. */
@@ -30,22 +31,6 @@ export const PREFERRED = ["chrony", "systemd-timesyncd", "ntp", "ntpdate"] as co
 export const DEFAULT_POOLS = [0, 1, 2, 3].map((n) => `${n}.debian.pool.ntp.org`);
 
 // The PATH cloud-init runs with under systemd; the target's own programs, not the host's.
-const PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
-/** Where `exe` is in the target (absolute path or a name on PATH, executable), or null. */
-export function findExe(root: TargetRoot, exe: string): string | null {
-  const candidates = exe.includes("/") ? [exe.startsWith("/") ? exe : `/${exe}`] : PATH.map((d) => `${d}/${exe}`);
-  for (const c of candidates) {
-    try {
-      const st = root.stat(c);
-      if (st?.kind === "file" && (st.mode & 0o111) !== 0) return c;
-    } catch {
-      // a path that leaves the root is not there
-    }
-  }
-  return null;
-}
-
 /**
  * The client's name and settings: `requested` when given (and not auto), else the first
  * of Debian's preference that is installed, else chrony (to be installed). An unknown
@@ -53,6 +38,6 @@ export function findExe(root: TargetRoot, exe: string): string | null {
  */
 export function selectClient(requested: string | undefined, root: TargetRoot): { name: string; config: Partial<ClientConfig> } {
   if (requested && requested !== "auto") return { name: requested, config: CLIENTS[requested] ?? {} };
-  const name = PREFERRED.find((n) => findExe(root, CLIENTS[n]!.check_exe)) ?? PREFERRED[0];
+  const name = PREFERRED.find((n) => findInTarget(root, CLIENTS[n]!.check_exe)) ?? PREFERRED[0];
   return { name, config: CLIENTS[name]! };
 }

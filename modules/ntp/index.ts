@@ -7,10 +7,11 @@
 // written: a bad entry is an error naming it, and no file changes.
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
+import { findInTarget } from "../../agent/target-command";
 import { renderTemplate, TemplateError } from "../../agent/templater";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { installPackages } from "../package_update_upgrade_install";
-import { CLIENTS, DEFAULT_POOLS, findExe, selectClient, type ClientConfig } from "./clients";
+import { CLIENTS, DEFAULT_POOLS, selectClient, type ClientConfig } from "./clients";
 import { BUILTIN_TEMPLATES, TEMPLATE_OPTIONS } from "./templates";
 
 const RESTART_TIMEOUT_MS = 60_000;
@@ -197,7 +198,7 @@ export const ntp: Module = {
     const unused = (["peers", "allow"] as const).filter((k) => c[k].length > 0 && !c.text.includes(k));
     if (unused.length) notes.push(`${unused.join(" and ")} not used: the ${c.name} configuration has no place for them (chrony's has)`);
 
-    let installed = findExe(root, c.client.check_exe) !== null;
+    let installed = findInTarget(root, c.client.check_exe) !== null;
     if (!installed && c.client.packages.length > 0) {
       ctx.host.log.info(`ntp: ${c.client.check_exe} not found; installing ${c.client.packages.join(" ")}`);
       const why = await installPackages(ctx, cfg, c.client.packages);

@@ -432,6 +432,9 @@ const localeAndCaCerts: CompatCase[] = [
     metaData: meta("iid-locale-doc2"),
     userData: "#cloud-config\n# Set the locale to fr_CA in /etc/alternate_path/locale\nlocale: fr_CA\nlocale_configfile: /etc/alternate_path/locale\n",
   },
+  { name: "seed_random: base64 data appended to a file", metaData: meta("iid-seed-file"), files: { "/var/tmp/seed": "before|" }, userData: "#cloud-config\nrandom_seed:\n  file: /var/tmp/seed\n  data: bXkgcmFuZG9tIHN0cmluZw==\n  encoding: b64\n" },
+  { name: "seed_random: raw data to /dev/urandom (the default file)", metaData: meta("iid-seed-urandom"), userData: "#cloud-config\nrandom_seed:\n  data: some entropy from the seed\n" },
+  { name: "keyboard: cloud-init's documented example", metaData: meta("iid-kbd"), userData: "#cloud-config\nkeyboard:\n  layout: de\n  model: pc105\n  variant: nodeadkeys\n  options: compose:rwin\n" },
   { name: "locale: C.UTF-8", metaData: meta("iid-locale-c"), userData: "#cloud-config\nlocale: C.UTF-8\n" },
   {
     name: "locale: en_US.UTF-8 on an image whose /etc/locale.gen enables it",

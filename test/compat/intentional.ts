@@ -300,6 +300,14 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "chpasswd.users with a plain-text password and no type: type defaults to hash, and cloud-init writes the text into /etc/shadow as if it were a hash (no password matches it) and reports nothing; sprout sets nothing and reports the entry, saying to add type: text.",
   },
   {
+    cases: /^keyboard: /,
+    key: /^(file:\/etc\/default\/keyboard|status)$/,
+    cloudInit: /^(\(absent\)|errors reported)$/,
+    sprout: /^(file 0644 root:root "# KEYBOARD CONFIGURATION FILE[\s\S]*XKBLAYOUT=\\"de\\"[\s\S]*|done)$/,
+    reason:
+      "keyboard on Debian: cloud-init 22.4.2's Debian distro cannot set a keymap (the module fails with NotImplementedError, and newer releases need localectl, which a chroot or an image being built does not have); sprout writes the four XKB settings into /etc/default/keyboard as localectl's Debian patch does, keeping the file's other lines.",
+  },
+  {
     cases: /^apt: a source whose key was damaged/,
     key: /^(file:\/etc\/apt\/sources\.list\.d\/broken\.list|status)$/,
     cloudInit: /^(file 0644 root:root "deb https:\/\/broken\.example\.com\/debian bookworm main\\n"|done)$/,
