@@ -5,6 +5,7 @@ import type { Module } from "../agent/types";
 import { aptConfigure } from "./apt_configure";
 import { bootcmd } from "./bootcmd";
 import { caCerts } from "./ca_certs";
+import { diskSetup } from "./disk_setup";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
@@ -44,6 +45,7 @@ export const MODULES: readonly Module[] = [
   seedRandom,
   bootcmd,
   writeFiles,
+  diskSetup,
   mounts,
   setHostname,
   updateHostname,

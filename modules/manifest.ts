@@ -74,6 +74,7 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   },
   { id: "bootcmd", stage: "network", frequency: "always", runs: "with-keys", keys: ["bootcmd"], idle: "no bootcmd", load: () => import("./bootcmd").then((m) => m.bootcmd) },
   { id: "write_files", stage: "network", frequency: "per-instance", runs: "with-keys", keys: ["write_files"], idle: "no write_files", load: () => import("./write_files").then((m) => m.writeFiles) },
+  { id: "disk_setup", stage: "network", frequency: "per-instance", runs: "with-keys", keys: ["disk_setup", "fs_setup"], idle: "no disk_setup or fs_setup", load: () => import("./disk_setup").then((m) => m.diskSetup) },
   {
     id: "mounts",
     stage: "network",

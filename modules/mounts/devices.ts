@@ -74,7 +74,7 @@ export function resolveDeviceName(spec: string, view: DeviceView, aliases: Recor
 }
 
 /** Follows symlinks (up to 16) to the device's kernel name: /dev/disk/by-label/x -> sdb1. */
-function kernelName(root: TargetRoot, path: string): string {
+export function kernelName(root: TargetRoot, path: string): string {
   let p = path;
   for (let i = 0; i < 16; i++) {
     const link = root.readlink(p);
