@@ -116,6 +116,27 @@ describe.skipIf(noLoop !== null)(`disk_setup and fs_setup on loop devices${noLoo
     expect(/^UUID=(.*)$/m.exec(blkid(`${d.loop}p1`))![1]).toBe(uuid);
   });
 
+  it("cloud-init's documented example (aliases pointed at two loop disks): GPT halves, a cmd of its own, a swap disk", async () => {
+    scratch = new Scratch();
+    const a = scratch.disk("alias", 64);
+    const b = scratch.disk("swapdisk", 32);
+    const res = await run({
+      device_aliases: { my_alias: a.loop, swap_disk: b.loop },
+      disk_setup: { my_alias: { table_type: "gpt", layout: [50, 50], overwrite: true }, swap_disk: { table_type: "gpt", layout: [[100, 82]], overwrite: true } },
+      fs_setup: [
+        { label: "fs1", filesystem: "ext4", device: "my_alias.1", cmd: "mkfs -t %(filesystem)s -L %(label)s %(device)s" },
+        { label: "fs2", device: "my_alias.2", filesystem: "ext4" },
+        { label: "swap", device: "swap_disk.1", filesystem: "swap" },
+      ],
+    });
+    expect(res.errors).toEqual([]);
+    expect(table(a.loop).partitions).toHaveLength(2);
+    expect(table(b.loop).partitions.map((p: { type: string }) => p.type)).toEqual([GPT_TYPES["8200"]]);
+    expect(blkid(`${a.loop}p1`)).toMatch(/^LABEL=fs1$/m);
+    expect(blkid(`${a.loop}p2`)).toMatch(/^LABEL=fs2$/m);
+    expect(blkid(`${b.loop}p1`)).toMatch(/^TYPE=swap$/m);
+  });
+
   it("GPT with one partition (layout: true)", async () => {
     scratch = new Scratch();
     const d = scratch.disk("gpt", 32);
