@@ -287,6 +287,8 @@ async function renderNetwork(ctx: BootContext, stage: Stage): Promise<void> {
     system: ctx.system,
     datasource: adopted ? { id: ctx.state.datasource ?? "None", config: ctx.networkConfig } : null,
     newInstance: adopted ? ctx.state.newInstance !== false : true,
+    // In the network stage the image's networking has already started: what is rendered now is brought up now.
+    bringUp: stage === "network",
   });
   for (const w of res.warnings) {
     ctx.status.v1.warnings.push(w);

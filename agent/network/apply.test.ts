@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseCmdline } from "../cmdline";
-import { applyNetworkConfig, plannedRenames, renameLive, type NetworkApplyInput } from ".";
+import { applyNetworkConfig, bringUpLive, plannedRenames, renameLive, type NetworkApplyInput } from ".";
 import { readNics } from "./nics";
 import { parseNetworkConfig } from "./state";
 import { ENI_FILE, UDEV_RULES_FILE } from "./eni";
@@ -167,11 +167,34 @@ describe("applyNetworkConfig", () => {
       expect(warnings.join()).toMatch(/could not rename ens7 to lan0 .*Device or resource busy.*after a reboot/);
     });
 
-    it("never with --root elsewhere, new instance or not: the udev rule names it at the next boot", async () => {
+    it("brings the rendered interfaces up on the running system, bounded, as cloud-init's activators: ifup each, or restart networkd", async () => {
+      const root = machine();
+      const live = (answer?: Parameters<typeof recordingHost>[1]) => {
+        const rec = recordingHost(root.host(), answer);
+        // As on the running system with systemd (the recorded runner acts on nothing).
+        rec.host = { ...rec.host, root: Object.assign(Object.create(Object.getPrototypeOf(rec.host.root)), rec.host.root, { isSystemRoot: true, exists: (p: string) => p === "/run/systemd/system" || root.host().root.exists(p) }), run: { ...rec.host.run, which: (n: string) => (n === "systemctl" ? "/bin/systemctl" : null) } };
+        return rec;
+      };
+      const warnings: string[] = [];
+      const eni = live();
+      await bringUpLive(eni.host, "eni", ["lo", "eth0", "eth1"], warnings);
+      expect(eni.runs.map((x) => x.argv.join(" "))).toEqual(["ifup eth0", "ifup eth1"]);
+      expect(eni.runs.every((x) => x.opts.timeoutMs > 0)).toBe(true);
+      const networkd = live();
+      await bringUpLive(networkd.host, "networkd", ["eth0"], warnings);
+      expect(networkd.runs.map((x) => x.argv.join(" "))).toEqual(["systemctl restart systemd-networkd"]);
+      expect(warnings).toEqual([]);
+      const failing = live({ run: () => ({ code: 1, stderr: Buffer.from("No DHCPOFFERS received.") }) });
+      await bringUpLive(failing.host, "eni", ["eth1"], warnings);
+      expect(warnings).toEqual(["[network] ifup eth1 failed (No DHCPOFFERS received.); the configuration is written and takes effect at the next boot"]);
+    });
+
+    it("never with --root elsewhere, new instance or not: the udev rule names it at the next boot, and nothing is brought up", async () => {
       const r = machine({ ...IFUPDOWN, ...nic("ens7", "52:54:00:00:00:07") });
       for (const newInstance of [true, false]) {
         const rec = recordingHost(r.host());
-        await applyNetworkConfig(rec.host, input({ datasource: { id: "NoCloud", config: renamed }, newInstance }));
+        // bringUp too: nothing is brought up in an image either.
+        await applyNetworkConfig(rec.host, input({ datasource: { id: "NoCloud", config: renamed }, newInstance, bringUp: true }));
         expect(rec.runs).toEqual([]);
       }
       expect(read(r, UDEV_RULES_FILE)).toContain('NAME="lan0"');

@@ -10,6 +10,7 @@
 import type { Cmdline } from "../cmdline";
 import type { Host, Runner, TargetRoot } from "../host/types";
 import { isPlainObject } from "../merge";
+import { systemdRunsTarget } from "../platform";
 import type { CloudConfig } from "../types";
 import { ENI_FILE, renderEni } from "./eni";
 import { NETWORKD_DIR, renderNetworkd } from "./networkd";
@@ -29,6 +30,12 @@ export interface NetworkApplyInput {
   datasource: { id: string; config: unknown } | null;
   /** False on a later boot of the same instance: then only NIC names are put right. */
   newInstance: boolean;
+  /**
+   * Bring the rendered interfaces up now, on the running system: true when rendering in
+   * the network stage, after the image's own networking has started (what a datasource
+   * that needs the network, like EC2, gives arrives then), as cloud-init does.
+   */
+  bringUp?: boolean;
 }
 
 export interface NetworkApplyResult {
@@ -100,6 +107,21 @@ export async function renameLive(run: Runner, renames: Array<[string, string]>, 
   }
 }
 
+const BRING_UP_TIMEOUT_MS = 30_000;
+
+/**
+ * Brings the rendered interfaces up, as cloud-init's activators do: `ifup NAME` for each
+ * (ifupdown leaves one that is up alone), or a restart of systemd-networkd. Each call is
+ * bounded; a failure is a warning, since the files take effect at the next boot anyway.
+ */
+export async function bringUpLive(h: Host, renderer: RendererName, names: string[], warnings: string[]): Promise<void> {
+  const calls = renderer === "eni" ? names.filter((n) => n !== "lo").map((n) => ["ifup", n]) : systemdRunsTarget(h) ? [["systemctl", "restart", "systemd-networkd"]] : [];
+  for (const argv of calls) {
+    const r = await h.run.run(argv, { timeoutMs: BRING_UP_TIMEOUT_MS });
+    if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${r.spawnError ?? (r.timedOut ? `no answer within ${BRING_UP_TIMEOUT_MS / 1000} s` : r.stderr.toString().trim() || `exit ${r.code}`)}); the configuration is written and takes effect at the next boot`);
+  }
+}
+
 function writeFiles(h: Host, renderer: RendererName, files: Map<string, string>): void {
   for (const [path, content] of files) {
     h.root.mkdirp(path.slice(0, path.lastIndexOf("/")), 0o755);
@@ -165,6 +187,7 @@ export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Pro
   const files = render(renderer, ns);
   writeFiles(h, renderer, files);
   if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
+  if (h.root.isSystemRoot && input.bringUp) await bringUpLive(h, renderer, [...ns.interfaces.keys()], warnings);
   const where = renderer === "eni" ? ENI_FILE : `${NETWORKD_DIR}/10-cloud-init-*`;
   return result("written", `rendered the network-config from ${source} for ${renderer === "eni" ? "ifupdown" : "systemd-networkd"} (${where})`, [], [...files.keys()]);
 }
