@@ -1,23 +1,25 @@
 // applyNetworkConfig on temp target roots: which config wins, the switches that turn
 // it off, the fallback from /sys/class/net under the root, the renderer choice, what
 // a bad document leaves (nothing), later boots, and renames (only on the running system).
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordingHost } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseCmdline } from "../cmdline";
-import { applyNetworkConfig, bringUpLive, plannedRenames, renameLive, type NetworkApplyInput } from ".";
+import { applyNetworkConfig, bringUpLive, netplanGenerate, plannedRenames, renameLive, type NetworkApplyInput } from ".";
 import { readNics } from "./nics";
 import { parseNetworkConfig } from "./state";
 import { ENI_FILE, UDEV_RULES_FILE } from "./eni";
+import { NETPLAN_FILE } from "./netplan";
 
 const roots: TempRoot[] = [];
 afterEach(() => roots.splice(0).forEach((r) => r.cleanup()));
 
 const IFUPDOWN = { "/usr/sbin/ifup": "", "/usr/sbin/ifdown": "", "/usr/sbin/ifquery": "", "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n" };
 const NETWORKD = { "/usr/bin/systemctl": "", "/usr/lib/systemd/systemd-networkd": "" };
+const NETPLAN = { "/usr/sbin/netplan": "" };
 const nic = (name: string, mac: string, carrier = "1") => ({ [`/sys/class/net/${name}/address`]: `${mac}\n`, [`/sys/class/net/${name}/carrier`]: `${carrier}\n`, [`/sys/class/net/${name}/operstate`]: carrier === "1" ? "up\n" : "down\n" });
 
 function machine(files: Record<string, string> = {}): TempRoot {
@@ -51,16 +53,28 @@ describe("applyNetworkConfig", () => {
 
   it("follows system_info.network.renderers", async () => {
     const r = machine({ ...IFUPDOWN, ...NETWORKD });
-    const res = await applyNetworkConfig(r.host(), input({ system: { system_info: { network: { renderers: ["netplan", "networkd", "eni"] } } } }));
+    const res = await applyNetworkConfig(r.host(), input({ system: { system_info: { network: { renderers: ["sysconfig", "netplan", "networkd", "eni"] } } } }));
     expect(res.files).toContain("/etc/systemd/network/10-cloud-init-eth0.network");
-    expect(res.warnings.join()).toMatch(/"netplan", which sprout does not have/);
+    expect(res.warnings.join()).toMatch(/"sysconfig", which sprout does not have/);
+  });
+
+  it("renders for netplan on an image with netplan and no ifupdown (Debian 12's cloud images), 0600, before networkd", async () => {
+    const r = machine({ ...NETPLAN, ...NETWORKD });
+    const res = await applyNetworkConfig(r.host(), input());
+    expect(res).toMatchObject({ status: "written", errors: [], files: [NETPLAN_FILE] });
+    expect(read(r, NETPLAN_FILE)).toContain("network:\n    version: 2\n    ethernets:\n        eth0:\n            addresses:\n            - 10.0.0.5/24\n            gateway4: 10.0.0.1\n");
+    expect(statSync(join(r.dir, NETPLAN_FILE)).mode & 0o777).toBe(0o600);
+    expect(has(r, "/etc/systemd/network/10-cloud-init-eth0.network")).toBe(false);
+    // ifupdown, where the image has it, comes first, as in cloud-init
+    const both = machine({ ...IFUPDOWN, ...NETPLAN });
+    expect((await applyNetworkConfig(both.host(), input())).files).toEqual([ENI_FILE, UDEV_RULES_FILE]);
   });
 
   it("warns about an image without a renderer (it manages its network otherwise) and writes nothing", async () => {
     const r = machine();
     const res = await applyNetworkConfig(r.host(), input());
     expect(res).toMatchObject({ status: "nothing", errors: [] });
-    expect(res.warnings[0]).toMatch(/neither ifupdown .* nor systemd-networkd is installed .* nothing was written; the network is left as the image had it/);
+    expect(res.warnings[0]).toMatch(/none of ifupdown .*, netplan and systemd-networkd is installed .* nothing was written; the network is left as the image had it/);
     expect(has(r, "/etc/network")).toBe(false);
   });
 
@@ -167,7 +181,7 @@ describe("applyNetworkConfig", () => {
       expect(warnings.join()).toMatch(/could not rename ens7 to lan0 .*Device or resource busy.*after a reboot/);
     });
 
-    it("brings the rendered interfaces up on the running system, bounded, as cloud-init's activators: ifup each, or restart networkd", async () => {
+    it("brings the rendered interfaces up on the running system, bounded, as cloud-init's activators: ifup each, netplan apply, or restart networkd", async () => {
       const root = machine();
       const live = (answer?: Parameters<typeof recordingHost>[1]) => {
         const rec = recordingHost(root.host(), answer);
@@ -183,7 +197,16 @@ describe("applyNetworkConfig", () => {
       const networkd = live();
       await bringUpLive(networkd.host, "networkd", ["eth0"], warnings);
       expect(networkd.runs.map((x) => x.argv.join(" "))).toEqual(["systemctl restart systemd-networkd"]);
+      const netplan = live();
+      await bringUpLive(netplan.host, "netplan", ["eth0", "eth1"], warnings);
+      expect(netplan.runs.map((x) => x.argv.join(" "))).toEqual(["netplan apply"]);
       expect(warnings).toEqual([]);
+      // On the running system, netplan's networkd files are generated as soon as the YAML is written (cloud-init's postcmds).
+      const gen = recordingHost(root.host(), { run: () => ({ code: 1, stderr: Buffer.from("/etc/netplan/50-cloud-init.yaml:3:5: Error in network definition") }) });
+      const genWarnings: string[] = [];
+      await netplanGenerate(gen.host.run, genWarnings);
+      expect(gen.runs.map((x) => x.argv.join(" "))).toEqual(["netplan generate"]);
+      expect(genWarnings).toEqual(["[network] netplan generate failed (/etc/netplan/50-cloud-init.yaml:3:5: Error in network definition); /etc/netplan/50-cloud-init.yaml is written and netplan reads it at the next boot"]);
       const failing = live({ run: () => ({ code: 1, stderr: Buffer.from("No DHCPOFFERS received.") }) });
       await bringUpLive(failing.host, "eni", ["eth1"], warnings);
       expect(warnings).toEqual(["[network] ifup eth1 failed (No DHCPOFFERS received.); the configuration is written and takes effect at the next boot"]);

@@ -13,6 +13,7 @@ import { isPlainObject } from "../merge";
 import { systemdRunsTarget } from "../platform";
 import type { CloudConfig } from "../types";
 import { ENI_FILE, renderEni } from "./eni";
+import { NETPLAN_FILE, renderNetplan } from "./netplan";
 import { NETWORKD_DIR, renderNetworkd } from "./networkd";
 import { fallbackConfig, nicsByMac, readNics, type Nic } from "./nics";
 import { chooseNetworkConfig } from "./source";
@@ -20,8 +21,16 @@ import { NetworkConfigError, parseNetworkConfig, type NetworkState } from "./sta
 
 export { NetworkConfigError } from "./state";
 
-export type RendererName = "eni" | "networkd";
-const RENDERERS: RendererName[] = ["eni", "networkd"];
+export type RendererName = "eni" | "netplan" | "networkd";
+/** cloud-init's default priority (eni, sysconfig, netplan, networkd), less the renderers Debian has no use for. */
+const RENDERERS: RendererName[] = ["eni", "netplan", "networkd"];
+/** What each writes, for the boot's log line. */
+const RENDERED: Record<RendererName, { tool: string; where: string }> = {
+  eni: { tool: "ifupdown", where: ENI_FILE },
+  netplan: { tool: "netplan", where: NETPLAN_FILE },
+  networkd: { tool: "systemd-networkd", where: `${NETWORKD_DIR}/10-cloud-init-*` },
+};
+const NETPLAN_TIMEOUT_MS = 60_000;
 
 export interface NetworkApplyInput {
   cmdline: Cmdline;
@@ -57,6 +66,7 @@ function inRoot(root: TargetRoot, dirs: string[], name: string): boolean {
 /** cloud-init's availability checks, looked up under the target root. */
 export function rendererAvailable(root: TargetRoot, name: RendererName): boolean {
   if (name === "eni") return ["ifquery", "ifup", "ifdown"].every((p) => inRoot(root, ["/sbin", "/usr/sbin"], p)) && root.stat("/etc/network/interfaces")?.kind === "file";
+  if (name === "netplan") return inRoot(root, ["/usr/sbin", "/sbin"], "netplan");
   return inRoot(root, ["/bin", "/usr/bin"], "systemctl") && inRoot(root, ["/lib/systemd", "/usr/lib/systemd"], "systemd-networkd");
 }
 
@@ -75,8 +85,8 @@ export function pickRenderer(root: TargetRoot, system: CloudConfig, warnings: st
   return order.find((r) => rendererAvailable(root, r)) ?? null;
 }
 
-function render(name: RendererName, ns: NetworkState): Map<string, string> {
-  return name === "eni" ? renderEni(ns) : renderNetworkd(ns);
+function render(name: RendererName, ns: NetworkState, config: unknown): Map<string, string> {
+  return name === "eni" ? renderEni(ns) : name === "netplan" ? renderNetplan(ns, config) : renderNetworkd(ns);
 }
 
 /** Physical interfaces whose MAC is on the machine under another name: [current, wanted]. */
@@ -109,13 +119,20 @@ export async function renameLive(run: Runner, renames: Array<[string, string]>, 
 
 const BRING_UP_TIMEOUT_MS = 30_000;
 
+/** As cloud-init's postcmds on Debian: netplan writes its networkd files for this boot at once. Running system only. */
+export async function netplanGenerate(run: Runner, warnings: string[]): Promise<void> {
+  const r = await run.run(["netplan", "generate"], { timeoutMs: NETPLAN_TIMEOUT_MS });
+  if (r.code !== 0) warnings.push(`[network] netplan generate failed (${r.spawnError ?? (r.timedOut ? "timed out" : r.stderr.toString().trim() || `exit ${r.code}`)}); ${NETPLAN_FILE} is written and netplan reads it at the next boot`);
+}
+
 /**
  * Brings the rendered interfaces up, as cloud-init's activators do: `ifup NAME` for each
- * (ifupdown leaves one that is up alone), or a restart of systemd-networkd. Each call is
+ * (ifupdown leaves one that is up alone), `netplan apply`, or a restart of systemd-networkd. Each call is
  * bounded; a failure is a warning, since the files take effect at the next boot anyway.
  */
 export async function bringUpLive(h: Host, renderer: RendererName, names: string[], warnings: string[]): Promise<void> {
-  const calls = renderer === "eni" ? names.filter((n) => n !== "lo").map((n) => ["ifup", n]) : systemdRunsTarget(h) ? [["systemctl", "restart", "systemd-networkd"]] : [];
+  const calls =
+    renderer === "eni" ? names.filter((n) => n !== "lo").map((n) => ["ifup", n]) : renderer === "netplan" ? [["netplan", "apply"]] : systemdRunsTarget(h) ? [["systemctl", "restart", "systemd-networkd"]] : [];
   for (const argv of calls) {
     const r = await h.run.run(argv, { timeoutMs: BRING_UP_TIMEOUT_MS });
     if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${r.spawnError ?? (r.timedOut ? `no answer within ${BRING_UP_TIMEOUT_MS / 1000} s` : r.stderr.toString().trim() || `exit ${r.code}`)}); the configuration is written and takes effect at the next boot`);
@@ -125,7 +142,8 @@ export async function bringUpLive(h: Host, renderer: RendererName, names: string
 function writeFiles(h: Host, renderer: RendererName, files: Map<string, string>): void {
   for (const [path, content] of files) {
     h.root.mkdirp(path.slice(0, path.lastIndexOf("/")), 0o755);
-    h.root.writeAtomic(path, content, { mode: 0o644 });
+    // netplan warns about a file others can read (it may hold Wi-Fi keys); newer cloud-init writes 0600 too.
+    h.root.writeAtomic(path, content, { mode: renderer === "netplan" ? 0o600 : 0o644 });
   }
   if (renderer === "networkd") {
     // Files of an earlier render that this one does not write (an interface that is gone).
@@ -181,13 +199,13 @@ export async function applyNetworkConfig(h: Host, input: NetworkApplyInput): Pro
   const renderer = pickRenderer(h.root, input.system, warnings);
   if (!renderer) {
     // A warning, as cloud-init only logs it: such an image manages its network some other way (NetworkManager, a container's runtime).
-    warnings.push(`[network] neither ifupdown (ifup, ifdown, ifquery and /etc/network/interfaces) nor systemd-networkd is installed in the image, so the network-config from ${source} cannot be rendered; ${LEFT_AS_IS}. Install ifupdown or systemd-networkd, or set network: {config: disabled} to silence this`);
+    warnings.push(`[network] none of ifupdown (ifup, ifdown, ifquery and /etc/network/interfaces), netplan and systemd-networkd is installed in the image, so the network-config from ${source} cannot be rendered; ${LEFT_AS_IS}. Install one of them, or set network: {config: disabled} to silence this`);
     return result("nothing", `no renderer in the image; ${LEFT_AS_IS}`);
   }
-  const files = render(renderer, ns);
+  const files = render(renderer, ns, config);
   writeFiles(h, renderer, files);
   if (h.root.isSystemRoot) await renameLive(h.run, renames, warnings);
+  if (h.root.isSystemRoot && renderer === "netplan") await netplanGenerate(h.run, warnings);
   if (h.root.isSystemRoot && input.bringUp) await bringUpLive(h, renderer, [...ns.interfaces.keys()], warnings);
-  const where = renderer === "eni" ? ENI_FILE : `${NETWORKD_DIR}/10-cloud-init-*`;
-  return result("written", `rendered the network-config from ${source} for ${renderer === "eni" ? "ifupdown" : "systemd-networkd"} (${where})`, [], [...files.keys()]);
+  return result("written", `rendered the network-config from ${source} for ${RENDERED[renderer].tool} (${RENDERED[renderer].where})`, [], [...files.keys()]);
 }

@@ -1,5 +1,5 @@
 // The rendered files read by the real programs a machine hands them to: ifupdown's
-// ifquery and `ifup --no-act` for ENI, systemd-networkd itself (started in a private
+// ifquery and `ifup --no-act` for ENI, netplan's generator for netplan, systemd-networkd itself (started in a private
 // network and mount namespace, so it sees only the rendered files and configures
 // nothing of this machine) for the networkd files.
 import { spawnSync } from "node:child_process";
@@ -9,7 +9,9 @@ import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ENI_FILE, renderEni } from "./eni";
 import { fixture, fixtureNames } from "../../test/helpers/network-fixtures";
+import { NETPLAN_FILE, renderNetplan } from "./netplan";
 import { renderNetworkd } from "./networkd";
+import { unpackedDeb } from "../../test/helpers/unpacked-deb";
 import { parseNetworkConfig } from "./state";
 
 const FIXTURES = fixtureNames(".yaml");
@@ -76,5 +78,45 @@ describe.skipIf(!NETWORKD || !isRoot)(`systemd-networkd reads the networkd files
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "10-bad.network"), "[Match]\nName=eth0\n\n[Network]\nDHCP=maybe\nAdress=10.0.0.1/24\n");
     expect(networkdComplaints(dir).join("\n")).toMatch(/Adress/);
+  });
+});
+
+// Debian's netplan generator (netplan.io and libnetplan0, unpacked, never installed: no
+// maintainer script runs) reads the netplan files under a root of their own and writes
+// its networkd files there; it refuses a document it cannot use.
+const netplanDebs = [unpackedDeb("netplan.io"), unpackedDeb("libnetplan0")];
+const netplanMissing = netplanDebs.map((d) => ("unavailable" in d ? d.unavailable : null)).find((w) => w !== null) ?? null;
+
+describe.skipIf(netplanMissing !== null)(`netplan generate reads the netplan files${netplanMissing ? ` (skipped: ${netplanMissing})` : ""}`, () => {
+  const [netplan, lib] = netplanDebs as Array<{ tree: string }>;
+  const generate = (root: string) =>
+    spawnSync(join(netplan!.tree, "usr/libexec/netplan/generate"), ["--root-dir", root], { encoding: "utf8", timeout: 30_000, env: { ...process.env, LD_LIBRARY_PATH: join(lib!.tree, "usr/lib/x86_64-linux-gnu") } });
+  const withFile = (name: string, text: string) => {
+    const root = join(work, `netplan-${name}`);
+    mkdirSync(join(root, "etc/netplan"), { recursive: true });
+    writeFileSync(join(root, NETPLAN_FILE), text, { mode: 0o600 });
+    return root;
+  };
+  for (const name of FIXTURES) {
+    it(name, () => {
+      const { doc, nicsByMac } = fixture(name);
+      const ns = parseNetworkConfig(doc, { nicsByMac });
+      const root = withFile(name, renderNetplan(ns, doc).get(NETPLAN_FILE)!);
+      const r = generate(root);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/Error|Permissions .* too open/);
+      const made = readdirSync(join(root, "run/systemd/network"));
+      // netplan names its files by the document's ids (v2), which v1 documents take from the interface names.
+      const v2 = (doc as { network?: Record<string, unknown> }).network ?? (doc as Record<string, unknown>);
+      const ids = ns.version === 2 ? ["ethernets", "bonds", "bridges", "vlans"].flatMap((k) => Object.keys((v2[k] as object | undefined) ?? {})) : [...ns.interfaces.keys()];
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) expect(made, id).toContain(`10-netplan-${id}.network`);
+    });
+  }
+
+  it("would catch a file netplan cannot use (the check can fail)", () => {
+    const r = generate(withFile("broken", "network:\n    version: 2\n    ethernets:\n        eth0:\n            addresses: [not-an-address]\n"));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not-an-address/);
   });
 });

@@ -49,7 +49,7 @@ describe("parseNetworkConfig", () => {
   it("warns (as cloud-init ignores them) about routes without addresses and wifis", () => {
     const ns = parse(`version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.9.0.0/16, via: 10.0.0.1}]\nwifis: {wlan0: {dhcp4: true}}\n`);
     expect(ns.warnings.join("\n")).toMatch(/ethernets\.eth0: routes are ignored/);
-    expect(ns.warnings.join("\n")).toMatch(/wifis are not rendered/);
+    expect(ns.warnings.join("\n")).toMatch(/wifis are written only for netplan/);
   });
 
   describe("refuses bad documents, naming the entry", () => {

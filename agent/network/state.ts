@@ -380,7 +380,7 @@ function parseV2(doc: Doc, nsi: Interpreter, nicsByMac: Map<string, string>): vo
   for (const [section, body] of Object.entries(doc)) {
     if (section === "version" || section === "renderer") continue;
     if (section === "wifis") {
-      nsi.warnings.push("network-config: wifis are not rendered (cloud-init writes them only with netplan)");
+      nsi.warnings.push("network-config: wifis are written only for netplan, as cloud-init does; ifupdown and systemd-networkd leave them out");
       continue;
     }
     if (!V2_SECTIONS.includes(section)) fail(`network-config ${section}`, `unknown section; version 2 has ${V2_SECTIONS.join(", ")}`);
