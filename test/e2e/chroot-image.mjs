@@ -3,7 +3,7 @@
 // nodejs (18) is installed in it, so the e2e tests also prove the bundle runs there.
 // Usage: node test/e2e/chroot-image.mjs  -> prints the chroot path.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 
 export const CACHE_DIR = process.env.SPROUT_TEST_CACHE || "/var/cache/sprout-test";
 export const CHROOT = `${CACHE_DIR}/chroot-bookworm`;
@@ -46,4 +46,42 @@ export function ensureChroot() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(ensureChroot() + "\n");
+}
+
+/**
+ * A cached overlay layer over `lowers` (colon-separated, top first) with `packages`
+ * installed by apt-get inside the chroot, no service started (policy-rc.d), then `after`
+ * (shell, run as root inside the merged tree) when given. `dropAptState` leaves apt's
+ * lists and caches out of the layer. Kept at `path` once complete; an interrupted build
+ * leaves nothing a later run trusts.
+ */
+export function ensureAptLayer({ path, lowers, packages, after = "", dropAptState = false }) {
+  if (existsSync(`${path}/.complete`)) return path;
+  const work = mkdtempSync(`${CACHE_DIR}/layer-build-`);
+  const upper = `${work}/upper`;
+  for (const d of ["upper", "work", "merged"]) mkdirSync(`${work}/${d}`);
+  const merged = `${work}/merged`;
+  const script = `set -e
+mount -t overlay overlay -o lowerdir=${lowers},upperdir=${upper},workdir=${work}/work ${merged}
+mount -t proc proc ${merged}/proc
+mount --rbind /dev ${merged}/dev
+cp /etc/resolv.conf ${merged}/etc/resolv.conf 2>/dev/null || true
+printf '#!/bin/sh\\nexit 101\\n' > ${merged}/usr/sbin/policy-rc.d && chmod +x ${merged}/usr/sbin/policy-rc.d
+chroot ${merged} sh -c 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${packages.join(" ")} >/dev/null'
+rm -f ${merged}/usr/sbin/policy-rc.d
+${after ? `chroot ${merged} sh -c '${after.replace(/'/g, `'\\''`)}'` : ""}
+`;
+  try {
+    execFileSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { stdio: ["ignore", "inherit", "inherit"], timeout: 20 * 60 * 1000 });
+    if (dropAptState) {
+      rmSync(`${upper}/var/lib/apt/lists`, { recursive: true, force: true });
+      rmSync(`${upper}/var/cache`, { recursive: true, force: true });
+    }
+    writeFileSync(`${upper}/.complete`, "ok\n");
+    rmSync(path, { recursive: true, force: true });
+    renameSync(upper, path);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return path;
 }
