@@ -25,7 +25,7 @@ export const CORE_SCHEMA: Record<string, Schema> = {
       default_user: { type: "object", description: "The default user: name, groups, sudo, shell, lock_passwd.", examples: [{ name: "admin", groups: ["sudo"], shell: "/bin/bash" }] },
       network: {
         type: "object",
-        description: "renderers: the order in which sprout tries its network renderers, `eni` (ifupdown) and `networkd`; the first the image has is used.",
+        description: "renderers: the order in which sprout tries its network renderers, `eni` (ifupdown), `netplan` and `networkd` (that order by default); the first the image has is used.",
         examples: [{ renderers: ["networkd", "eni"] }],
       },
     },

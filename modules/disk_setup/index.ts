@@ -186,6 +186,8 @@ async function setUpFilesystem(ctx: ModuleContext, cfg: CloudConfig, where: stri
   const base = blockName(ctx, dev.path);
   if (base === null) return void out.errors.push(`${where}: ${dev.path} is not a block device here; no filesystem made`);
   const partition = dev.partition ?? def.partition;
+  // What blkid found on each device probed, so the chosen one is not probed twice.
+  const probed = new Map<string, { fstype: string; label: string; ptable: string }>();
   let target: string;
   if (/^\d+$/.test(partition)) {
     const found = partitionsOf(ctx, base).find(([n]) => n === Number(partition));
@@ -198,6 +200,7 @@ async function setUpFilesystem(ctx: ModuleContext, cfg: CloudConfig, where: stri
     for (const [type, p] of [["disk", `/dev/${base}`] as const, ...partitionsOf(ctx, base).map(([, p]) => ["part", p] as const)]) {
       const found = await probe(ctx, p);
       if ("error" in found) return void out.errors.push(`${where}: ${found.error}; no filesystem made`);
+      probed.set(p, found);
       // A disk with a partition table counts as used, as lsblk's children do for cloud-init.
       entries.push({ path: p, type, fstype: found.fstype || (type === "disk" && found.ptable ? "(partition table)" : ""), label: found.label });
     }
@@ -206,7 +209,7 @@ async function setUpFilesystem(ctx: ModuleContext, cfg: CloudConfig, where: stri
     if (pick.device === null) return void out.note(`/dev/${base}: no free partition for ${def.filesystem}${def.label ? ` (${def.label})` : ""}; no filesystem made`);
     target = pick.device;
   }
-  const found = await probe(ctx, target);
+  const found = probed.get(target) ?? (await probe(ctx, target));
   if ("error" in found) return void out.errors.push(`${where}: ${found.error}; no filesystem made`);
   if (found.fstype && found.fstype === def.filesystem && found.label === (def.label ?? "") && !def.overwrite) return void out.note(`${target} already has ${def.filesystem}${def.label ? ` labelled ${def.label}` : ""}`);
   const replaceable = def.replaceFs !== null && found.fstype === def.replaceFs;
