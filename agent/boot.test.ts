@@ -80,6 +80,23 @@ describe("the stage engine", () => {
     expect(read(r, "/var/lib/sprout/data/previous-instance-id")).toBe("iid-a\n");
   });
 
+  it("a module left idle keeps no semaphore, so a later boot whose config gains its keys runs it (as cloud-init does)", async () => {
+    const r = machine();
+    seed(r, "iid-idle", USER_DATA);
+    await boot(r);
+    const sem = (id: string) => existsSync(join(r.dir, "var/lib/sprout/instances/iid-idle/sem", id));
+    expect([sem("write_files"), sem("timezone")]).toEqual([true, false]);
+    r.write("/etc/sprout/config.d/50-timezone.yaml", "timezone: Etc/UTC\n");
+    r.write("/usr/share/zoneinfo/Etc/UTC", "TZif2 stand-in\n");
+    const second = await boot(r);
+    expect(second.v1.stages.config.modules.find((m) => m.id === "timezone")?.status).toBe("changed");
+    expect(second.v1.stages.network.modules.find((m) => m.id === "write_files")?.status).toBe("not-due");
+    expect(read(r, "/etc/timezone")).toBe("Etc/UTC\n");
+    expect(sem("timezone")).toBe(true);
+    const third = await boot(r);
+    expect(third.v1.stages.config.modules.find((m) => m.id === "timezone")?.status).toBe("not-due");
+  });
+
   it("points cloud-init's /var/lib/cloud/instance at sprout's instance (boot-finished, user-data.txt), and leaves cloud-init's own state alone", async () => {
     const r = machine();
     seed(r, "iid-link", USER_DATA);

@@ -252,10 +252,13 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     log.debug(`start ${mod.id}`, { evt: "start", name: `${stage}/${mod.id}` });
     let status: "changed" | "unchanged" | "skipped" | "failed";
     let detail: string | undefined;
+    let idle = false;
     try {
       const mctxHere = { ...mctx, host: { ...h, log } };
       // A module with nothing to do is not even loaded (modules/manifest.ts).
-      const res = idleResult(mod, cfg, mctxHere) ?? (await (await mod.load()).run(cfg, mctxHere));
+      const skipped = idleResult(mod, cfg, mctxHere);
+      idle = skipped !== null;
+      const res = skipped ?? (await (await mod.load()).run(cfg, mctxHere));
       status = res.status;
       detail = res.detail;
       for (const e of res.errors ?? []) record(ctx, stage, `module:${mod.id}`, `[module:${mod.id}] ${e}`);
@@ -266,7 +269,10 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
       const loc = err instanceof SproutError ? err.location : undefined;
       record(ctx, stage, `module:${mod.id}`, err instanceof SproutError ? err.full : `[module:${mod.id}] ${detail}`, loc);
     }
-    markRun(h.root, paths, mod.id, mod.frequency, h.clock.now());
+    // A module left idle (none of its keys set) has not run, and keeps no semaphore, as in
+    // cloud-init (a module without its activating keys is skipped before it runs): a later
+    // boot of this instance whose config gains its keys runs it.
+    if (!idle) markRun(h.root, paths, mod.id, mod.frequency, h.clock.now());
     const ms = Math.round((h.clock.monoMs() - t0) * 10) / 10;
     stageRec.modules.push({ id: mod.id, status, ...(detail ? { detail } : {}), ms });
     log.info(`${mod.id}: ${status}${detail ? `: ${detail}` : ""}`, { evt: "finish", name: `${stage}/${mod.id}`, result: status, ms });

@@ -24,6 +24,25 @@ afterEach(() => {
 });
 
 describe("FsTargetRoot", () => {
+  it("writeInPlace: writes an existing file through the same inode, never creates one, never leaves the root", () => {
+    const d = temp();
+    const outside = temp();
+    mkdirSync(join(d, "proc/sys/kernel"), { recursive: true });
+    writeFileSync(join(d, "proc/sys/kernel/hostname"), "old-and-longer\n");
+    const r = new FsTargetRoot(d);
+    const inode = statSync(join(d, "proc/sys/kernel/hostname")).ino;
+    r.writeInPlace("/proc/sys/kernel/hostname", "new");
+    expect(readFileSync(join(d, "proc/sys/kernel/hostname"), "utf8")).toBe("new");
+    expect(statSync(join(d, "proc/sys/kernel/hostname")).ino).toBe(inode);
+    expect(() => r.writeInPlace("/proc/sys/kernel/nothing", "x")).toThrow(expect.objectContaining({ code: "ENOENT" }));
+    expect(existsSync(join(d, "proc/sys/kernel/nothing"))).toBe(false);
+    symlinkSync(outside, join(d, "proc/out"));
+    writeFileSync(join(outside, "f"), "keep");
+    expect(() => r.writeInPlace("/proc/out/f", "x")).toThrow(PathEscapeError);
+    expect(() => r.writeInPlace("/../f", "x")).toThrow(PathEscapeError);
+    expect(readFileSync(join(outside, "f"), "utf8")).toBe("keep");
+  });
+
   it("remove: a file, a missing path, and a tree without following its symlinks", () => {
     const d = temp();
     const outside = temp();

@@ -32,12 +32,19 @@ function isNotFound(err: unknown): boolean {
 export class FsTargetRoot implements TargetRoot {
   readonly dir: string;
   readonly isSystemRoot: boolean;
+  /**
+   * Whether paths resolve to the machine's own files. Kept apart from isSystemRoot, which
+   * callers read (and a test may present differently), so nothing but the directory
+   * given here decides where a write lands.
+   */
+  readonly #atSlash: boolean;
   private realDir: string;
 
   constructor(dir: string) {
     const abs = path.resolve(dir);
     this.dir = abs;
-    this.isSystemRoot = abs === "/";
+    this.#atSlash = abs === "/";
+    this.isSystemRoot = this.#atSlash;
     this.realDir = abs;
     try {
       this.realDir = fs.realpathSync.native(abs);
@@ -56,12 +63,12 @@ export class FsTargetRoot implements TargetRoot {
         parts.pop();
       } else parts.push(seg);
     }
-    return this.isSystemRoot ? "/" + parts.join("/") : path.join(this.dir, ...parts);
+    return this.#atSlash ? "/" + parts.join("/") : path.join(this.dir, ...parts);
   }
 
   /** Refuses a write whose parent directory resolves (through symlinks) outside the root. */
   private checkParentInside(hostPath: string, original: string): void {
-    if (this.isSystemRoot) return;
+    if (this.#atSlash) return;
     let parent = path.dirname(hostPath);
     let real: string;
     for (;;) {
@@ -209,6 +216,18 @@ export class FsTargetRoot implements TargetRoot {
     this.checkParentInside(hostPath, p);
     fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     const fd = fs.openSync(hostPath, "a", mode);
+    try {
+      writeAll(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  writeInPlace(p: string, data: string | Uint8Array): void {
+    const hostPath = this.resolve(p);
+    this.checkParentInside(hostPath, p);
+    // No O_CREAT: a missing file is an error (ENOENT), not a new regular file under /proc.
+    const fd = fs.openSync(hostPath, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
     try {
       writeAll(fd, data);
     } finally {

@@ -64,6 +64,12 @@ export interface TargetRoot {
   writeAtomic(path: string, data: string | Uint8Array, opts?: WriteOptions): void;
   /** Appends (creating with `mode` when missing). Used for logs, which are never truncated. */
   append(path: string, data: string | Uint8Array, mode?: number): void;
+  /**
+   * Writes into a file that must already exist, in place: no temp file, no rename, never
+   * created. For the kernel's settings under /proc/sys (the running hostname), which are
+   * set by a write and cannot be renamed over. Throws with the OS code when refused.
+   */
+  writeInPlace(path: string, data: string | Uint8Array): void;
   /** Replaces `path` with a symlink to `target` atomically. */
   symlinkAtomic(target: string, path: string): void;
   readlink(path: string): string | null;

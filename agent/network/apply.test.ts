@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordingHost } from "../../test/helpers/module-context";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseCmdline } from "../cmdline";
 import { applyNetworkConfig, bringUpLive, netplanGenerate, plannedRenames, renameLive, type NetworkApplyInput } from ".";
 import { readNics } from "./nics";
@@ -186,7 +186,7 @@ describe("applyNetworkConfig", () => {
       const live = (answer?: Parameters<typeof recordingHost>[1]) => {
         const rec = recordingHost(root.host(), answer);
         // As on the running system with systemd (the recorded runner acts on nothing).
-        rec.host = { ...rec.host, root: Object.assign(Object.create(Object.getPrototypeOf(rec.host.root)), rec.host.root, { isSystemRoot: true, exists: (p: string) => p === "/run/systemd/system" || root.host().root.exists(p) }), run: { ...rec.host.run, which: (n: string) => (n === "systemctl" ? "/bin/systemctl" : null) } };
+        rec.host = { ...rec.host, root: asRunningSystem(rec.host.root, { exists: (p: string) => p === "/run/systemd/system" || root.host().root.exists(p) }), run: { ...rec.host.run, which: (n: string) => (n === "systemctl" ? "/bin/systemctl" : null) } };
         return rec;
       };
       const warnings: string[] = [];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Host, RunResult } from "../../agent/host/types";
 import { moduleContext, recordingHost } from "../../test/helpers/module-context";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
 import { aptConfigure, CONF_FILE, PROXY_FILE } from ".";
 
 // apt-get, debconf-set-selections, dpkg and getent never run on the test machine:
@@ -286,7 +286,7 @@ describe("apt_configure", () => {
   it("with --root / the commands run directly, not through chroot", async () => {
     machine();
     const rec = recordingHost(root.host());
-    const systemRoot: Host = { ...rec.host, root: new Proxy(rec.host.root, { get: (t, k) => (k === "isSystemRoot" ? true : Reflect.get(t, k)) }) };
+    const systemRoot: Host = { ...rec.host, root: asRunningSystem(rec.host.root) };
     await aptConfigure.run({ apt: { debconf_selections: { a: "p p/q string v" } } }, moduleContext(root, { host: systemRoot }));
     expect(rec.runs.map((r) => r.argv)).toEqual([["debconf-set-selections"]]);
   });

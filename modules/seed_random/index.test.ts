@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { moduleContext } from "../../test/helpers/module-context";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
 import { decodeSeed, seedRandom } from ".";
 
 let root: TempRoot;
@@ -39,11 +39,13 @@ describe("seed_random", () => {
 
   it("runs the command with RANDOM_SEED_FILE, in the target", async () => {
     root = tempRoot();
+    // The temp root's /bin/sh is this machine's (a stand-in: chroot would need a whole system).
+    root.write("/bin/sh", readFileSync("/bin/sh"), 0o755);
     const ctx = moduleContext(root, "network");
     const res = await seedRandom.run({ random_seed: { file: SEED_FILE, data: "seed", command: ["sh", "-c", `echo "$RANDOM_SEED_FILE" > ${root.dir}/proof`], command_required: true } }, {
       ...ctx,
-      // The temp root has no /bin/sh of its own: run on this machine, where sh is (chroot would need a whole system).
-      host: { ...ctx.host, root: Object.assign(Object.create(Object.getPrototypeOf(ctx.host.root)), ctx.host.root, { isSystemRoot: true }) },
+      // Presented as the running system, so the command runs directly (its files stay in the temp root).
+      host: { ...ctx.host, root: asRunningSystem(ctx.host.root) },
     });
     expect(res.errors).toEqual([]);
     expect(res.detail).toMatch(/^added 4 bytes to \/var\/lib\/seed; ran sh$/);

@@ -1,6 +1,7 @@
 // set_hostname: the hostname from cloud-config (hostname/fqdn) or meta-data
 // (local-hostname), written to /etc/hostname and the 127.0.1.1 line of
 // /etc/hosts, and set on the running kernel when the target is the running system.
+import type { TargetRoot } from "../../agent/host/types";
 import { ModuleError } from "../../agent/errors";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
@@ -107,6 +108,40 @@ export function hostsWithLoopbackName(hosts: string, choice: HostnameChoice): st
 
 export const PREVIOUS_HOSTNAME = "/var/lib/sprout/data/previous-hostname";
 
+/** The kernel's hostname (sethostname(2) and `hostname NAME` refuse longer ones). */
+const KERNEL_HOSTNAME = "/proc/sys/kernel/hostname";
+const KERNEL_HOSTNAME_MAX_BYTES = 64;
+
+/**
+ * Sets the running hostname by writing the kernel's setting, as sethostname(2) does:
+ * the same effect as `hostname NAME`, which cloud-init runs, without a process. Never
+ * hostnamectl: it needs dbus and systemd-hostnamed, which may not be up this early.
+ * Nothing is written when the kernel has the name already. Returns an error message,
+ * or null.
+ */
+function setRunningHostname(root: TargetRoot, name: string): string | null {
+  let current: string | undefined;
+  try {
+    current = root.tryReadText(KERNEL_HOSTNAME, 4096)?.trim();
+  } catch {
+    // Unreadable: the write below says what is wrong.
+  }
+  if (current === name) return null;
+  const keep = "/etc/hostname is written, so the name takes effect at the next boot";
+  // The kernel would cut a longer name short without a word; sethostname(2) refuses it.
+  if (Buffer.byteLength(name) > KERNEL_HOSTNAME_MAX_BYTES) {
+    return `the running hostname cannot be set to ${name}: the kernel allows ${KERNEL_HOSTNAME_MAX_BYTES} bytes and it has ${Buffer.byteLength(name)}; set a shorter hostname, or prefer_fqdn_over_hostname: false (${keep})`;
+  }
+  try {
+    root.writeInPlace(KERNEL_HOSTNAME, name);
+    return null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === "EPERM" || e.code === "EACCES" ? "sprout lacks the right to change it here (CAP_SYS_ADMIN; a container?)" : `${e.code ?? "error"}: ${e.message}`;
+    return `the running hostname could not be set to ${name}: ${why}; ${keep}`;
+  }
+}
+
 /** Writes the hostname files and sets the running hostname. Shared by set_hostname and update_hostname. */
 export async function applyHostname(cfg: CloudConfig, ctx: ModuleContext, choice: HostnameChoice): Promise<ModuleResult> {
   const root = ctx.host.root;
@@ -128,11 +163,8 @@ export async function applyHostname(cfg: CloudConfig, ctx: ModuleContext, choice
   }
   root.writeAtomic(PREVIOUS_HOSTNAME, `${choice.written}\n`, { mode: 0o644, durable: false });
   if (root.isSystemRoot) {
-    // Never hostnamectl: it needs dbus and systemd-hostnamed, which may not be up this early.
-    const res = await ctx.host.run.run(["hostname", choice.written], { timeoutMs: 10_000 });
-    if (res.code !== 0) {
-      return { status: changes.length ? "changed" : "unchanged", errors: [`hostname ${choice.written} failed: ${res.spawnError ?? res.stderr.toString().trim()}`] };
-    }
+    const error = setRunningHostname(root, choice.written);
+    if (error) return { status: changes.length ? "changed" : "unchanged", errors: [error] };
   }
   return changes.length ? { status: "changed", detail: `${choice.written} (from ${choice.source})` } : { status: "unchanged", detail: choice.written };
 }

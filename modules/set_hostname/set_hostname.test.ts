@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { moduleContext } from "../../test/helpers/module-context";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import type { Host } from "../../agent/host/types";
+import { moduleContext, recordingHost } from "../../test/helpers/module-context";
+import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
 import { updateHostname } from "../update_hostname";
 import { hostsWithLoopbackName, setHostname } from ".";
 
@@ -66,6 +67,53 @@ describe("set_hostname", () => {
     const r = root();
     await setHostname.run({ hostname: "h", create_hostname_file: false }, moduleContext(r));
     expect(() => read(r, "/etc/hostname")).toThrow();
+  });
+});
+
+/**
+ * A host on a temp root that says it is the running system, so the module sets the
+ * "running" hostname: the temp root's /proc/sys/kernel/hostname, never this machine's.
+ * Commands are recorded, not run.
+ */
+function liveHost(r: TempRoot): { host: Host; inPlace: string[]; runs: string[][] } {
+  const base = r.host();
+  const inPlace: string[] = [];
+  const root = asRunningSystem(base.root, { writeInPlace: (p: string, data: string | Uint8Array) => (inPlace.push(p), base.root.writeInPlace(p, data)) });
+  const rec = recordingHost({ ...base, root });
+  return { host: rec.host, inPlace, runs: rec.runs.map((x) => x.argv) };
+}
+
+describe("the running hostname (the target is the running system)", () => {
+  it("is set through the kernel's setting, without a process, and only when it differs", async () => {
+    const r = root({ "/proc/sys/kernel/hostname": "localhost\n" });
+    const live = liveHost(r);
+    const res = await setHostname.run({ hostname: "web7" }, moduleContext(r, { host: live.host }));
+    expect(res).toMatchObject({ status: "changed" });
+    expect(res.errors).toBeUndefined();
+    expect(read(r, "/proc/sys/kernel/hostname")).toBe("web7");
+    expect(live.runs).toEqual([]);
+    // update_hostname on the same boot finds the kernel's name right: no second write.
+    expect((await updateHostname.run({ hostname: "web7" }, moduleContext(r, { host: live.host }))).errors).toBeUndefined();
+    expect(live.inPlace).toEqual(["/proc/sys/kernel/hostname"]);
+  });
+
+  it("a refused write leaves /etc/hostname written and says why, and the boot goes on", async () => {
+    const r = root();
+    // A directory where the kernel's file is: the write fails as a refused one would.
+    mkdirSync(join(r.dir, "proc/sys/kernel/hostname"), { recursive: true });
+    const res = await setHostname.run({ hostname: "web8" }, moduleContext(r, { host: liveHost(r).host }));
+    expect(res.status).toBe("changed");
+    expect(res.errors).toEqual([expect.stringMatching(/^the running hostname could not be set to web8: EISDIR.*\/etc\/hostname is written, so the name takes effect at the next boot$/)]);
+    expect(read(r, "/etc/hostname")).toBe("web8\n");
+  });
+
+  it("refuses a name longer than the kernel's 64 bytes instead of letting the kernel cut it", async () => {
+    const r = root({ "/proc/sys/kernel/hostname": "localhost\n" });
+    const fqdn = `${"a".repeat(40)}.${"b".repeat(30)}.example`;
+    const res = await setHostname.run({ fqdn, prefer_fqdn_over_hostname: true }, moduleContext(r, { host: liveHost(r).host }));
+    expect(res.errors).toEqual([expect.stringMatching(/kernel allows 64 bytes and it has 79; set a shorter hostname/)]);
+    expect(read(r, "/proc/sys/kernel/hostname")).toBe("localhost\n");
+    expect(read(r, "/etc/hostname")).toBe(`${fqdn}\n`);
   });
 });
 

@@ -64,6 +64,22 @@ describe("users_groups", () => {
     expect(passwd()).toMatch(/^alice:.*:\/bin\/sh$/m);
   });
 
+  it.skipIf(!haveUseradd)("locks a password with usermod only when /etc/shadow does not show it locked already", async () => {
+    root = tempRoot(ETC_FILES);
+    const h = root.host();
+    const ran: string[][] = [];
+    const spy = { ...h, run: { which: (n: string) => h.run.which(n), run: (argv: string[], o: Parameters<typeof h.run.run>[1]) => (ran.push(argv), h.run.run(argv, o)) } };
+    const res = await usersGroups.run({ users: ["default", { name: "bob", passwd: "$6$abc$def" }] }, moduleContext(root, { host: spy }));
+    expect(res.errors).toEqual([]);
+    const shadow = root.host().root.readText("/etc/shadow");
+    // useradd leaves a new user without a password at "!": usermod --lock would change nothing.
+    expect(shadow).toMatch(/^debian:!:/m);
+    expect(ran.filter((a) => a[0] === "usermod" && a.at(-1) === "debian")).toEqual([]);
+    // A hash given in cloud-config is locked by usermod: "!" before it, as cloud-init leaves it.
+    expect(shadow).toMatch(/^bob:!\$6\$abc\$def:/m);
+    expect(ran).toContainEqual(["usermod", "--prefix", root.dir, "--lock", "bob"]);
+  });
+
   it("reports entries it cannot use", async () => {
     root = tempRoot(ETC_FILES);
     expect(usersFromConfig({ users: [{ gecos: "no name" }, "bad name!"] }, root.host()).errors).toEqual([

@@ -322,7 +322,9 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
       else done.push(`user ${u.name} (existed; updated)`);
     } else done.push(`user ${u.name} (existed)`);
   }
-  if (u.lockPasswd) {
+  // usermod --lock puts a "!" before the hash, and leaves a field that has one already
+  // as it is (a new user's "!" included): then there is nothing for a process to do.
+  if (u.lockPasswd && !passwordLocked(ctx.host, u.name)) {
     const err = await tool(ctx, ["usermod", "--lock", u.name]);
     if (err) errors.push(err);
   }
@@ -341,6 +343,12 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
       errors.push((e as Error).message);
     }
   }
+}
+
+/** Whether the user's /etc/shadow password field starts with "!" (false when unknown). */
+function passwordLocked(h: Host, user: string): boolean {
+  const line = h.root.tryReadText("/etc/shadow")?.split("\n").find((l) => l.startsWith(`${user}:`));
+  return line?.split(":")[1]?.startsWith("!") ?? false;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createHost } from "../../agent/host";
-import type { Host } from "../../agent/host/types";
+import type { Host, TargetRoot } from "../../agent/host/types";
 
 export interface TempRoot {
   dir: string;
@@ -27,4 +27,20 @@ export function tempRoot(files: Record<string, string | Uint8Array> = {}): TempR
     host: () => createHost({ root: dir, logFile: "/var/log/sprout.log" }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The same target root presented as the running system (isSystemRoot true), for code
+ * that acts on the live machine only there: every call still goes to the temp root
+ * itself, so paths resolve under its directory and nothing reaches this machine's files.
+ */
+export function asRunningSystem(root: TargetRoot, overrides: Partial<TargetRoot> = {}): TargetRoot {
+  return new Proxy(root, {
+    get(target, key) {
+      if (key === "isSystemRoot") return true;
+      if (Object.prototype.hasOwnProperty.call(overrides, key)) return (overrides as Record<string | symbol, unknown>)[key];
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
