@@ -33,7 +33,7 @@ export class PathEscapeError extends SproutError {
   }
 }
 
-export type FetchErrorKind = "timeout" | "connect" | "deadline" | "too-large" | "scheme" | "redirect" | "truncated" | "not-found" | "io" | "tls";
+export type FetchErrorKind = "timeout" | "connect" | "deadline" | "too-large" | "scheme" | "redirect" | "truncated" | "not-found" | "io" | "tls" | "cancelled";
 
 export class FetchError extends SproutError {
   readonly kind: FetchErrorKind;

@@ -1,4 +1,4 @@
-import type { Clock } from "./types";
+import type { Cancellation, Clock } from "./types";
 
 /**
  * Monotonic milliseconds since the process started, as performance.now() counts them.
@@ -17,5 +17,17 @@ export const systemClock: Clock = {
     return (u.user + u.system) / 1000;
   },
   now: () => new Date(),
-  sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms: number, cancel?: Cancellation) =>
+    new Promise((resolve) => {
+      if (cancel?.cancelled) return resolve();
+      // A cancelled wait clears its timer: nothing is left to keep the process alive.
+      const stop = cancel?.onCancel(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        stop?.();
+        resolve();
+      }, Math.max(0, ms));
+    }),
 };

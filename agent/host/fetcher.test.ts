@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Cancel } from "../cancel";
 import { FetchError } from "../errors";
 import { systemClock } from "./clock";
 import { BoundedFetcher } from "./fetcher";
@@ -14,9 +15,16 @@ import { makeTestCa, openSslMissing, type TestCa } from "../../test/helpers/test
 let server: Server;
 let base = "";
 let flaky = 0;
+/** Requests to /hang?NAME whose connection the client closed (the server never answers them), by NAME. */
+const hangsClosedByClient = new Map<string, number>();
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = req.url ?? "";
+    if (url.startsWith("/hang?")) {
+      const name = url.slice("/hang?".length);
+      res.on("close", () => hangsClosedByClient.set(name, (hangsClosedByClient.get(name) ?? 0) + 1));
+      return;
+    }
     if (url === "/ok") res.end("hello");
     else if (url === "/redirect") {
       res.writeHead(302, { location: "/ok" });
@@ -91,6 +99,27 @@ describe("BoundedFetcher", () => {
     const e = await failure(f.fetch(`${base}/hang`, { timeoutMs: 10_000, retries: 100, deadline: performance.now() + 400 }));
     expect(e.kind).toBe("deadline");
     expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it("a cancelled request ends at once, closes its connection, and is not retried", async () => {
+    const cancel = new Cancel();
+    const pending = failure(f.fetch(`${base}/hang?cancelled`, { timeoutMs: 30_000, retries: 5, cancel }));
+    await new Promise((r) => setTimeout(r, 100));
+    cancel.cancel();
+    const e = await pending;
+    expect([e.kind, e.message]).toEqual(["cancelled", `[fetch] ${base}/hang?cancelled: called off: no longer needed`]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hangsClosedByClient.get("cancelled")).toBe(1);
+    // Already cancelled: no request is made at all.
+    expect((await failure(f.fetch(`${base}/ok`, { timeoutMs: 2000, cancel }))).kind).toBe("cancelled");
+  });
+
+  it("a cancelled wait ends at once and clears its timer", async () => {
+    const cancel = new Cancel();
+    const slept = systemClock.sleep(60_000, cancel).then(() => "woke");
+    cancel.cancel();
+    expect(await Promise.race([slept, new Promise((r) => setTimeout(() => r("still asleep"), 1000))])).toBe("woke");
+    expect(await systemClock.sleep(60_000, cancel).then(() => "at once")).toBe("at once");
   });
 
   it("retries 5xx answers a bounded number of times", async () => {

@@ -40,8 +40,9 @@ export class BoundedFetcher implements Fetcher {
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
         const wait = opts.deadline === undefined ? retryDelay : Math.min(retryDelay, opts.deadline - this.clock.monoMs());
-        if (wait > 0) await this.clock.sleep(wait);
+        if (wait > 0) await this.clock.sleep(wait, opts.cancel);
       }
+      if (opts.cancel?.cancelled) throw cancelledError(url);
       if (opts.deadline !== undefined && this.clock.monoMs() >= opts.deadline) {
         throw new FetchError("deadline", url, `gave up: the overall deadline passed after ${attempt} attempt(s)`, {
           cause: lastError,
@@ -55,7 +56,7 @@ export class BoundedFetcher implements Fetcher {
       } catch (err) {
         lastError = err;
         // An answer retrying cannot change: too large, a scheme or redirect refused, an untrusted certificate.
-        if (err instanceof FetchError && (err.kind === "too-large" || err.kind === "scheme" || err.kind === "redirect" || err.kind === "tls")) throw err;
+        if (err instanceof FetchError && (err.kind === "too-large" || err.kind === "scheme" || err.kind === "redirect" || err.kind === "tls" || err.kind === "cancelled")) throw err;
         if (attempt === retries) throw err;
       }
     }
@@ -113,11 +114,13 @@ export class BoundedFetcher implements Fetcher {
       const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
       call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
     }, timeoutMs);
+    const stopListening = opts.cancel?.onCancel(() => call.abort(cancelledError(url)));
     let answer: Http1Response;
     try {
       answer = await call.response;
     } finally {
       clearTimeout(timer);
+      stopListening?.();
     }
     const res: FetchResponse = { url, ...answer };
     if (res.status >= 300 && res.status < 400 && res.headers.location) {
@@ -128,6 +131,10 @@ export class BoundedFetcher implements Fetcher {
     }
     return res;
   }
+}
+
+function cancelledError(url: string): FetchError {
+  return new FetchError("cancelled", url, "called off: no longer needed");
 }
 
 /** An https request through node:https, with the same bounds and errors as http1Request. */

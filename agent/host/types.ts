@@ -121,6 +121,13 @@ export interface Runner {
   which(name: string): string | null;
 }
 
+/** Work that may be called off (agent/cancel.ts makes one). */
+export interface Cancellation {
+  readonly cancelled: boolean;
+  /** Calls `listener` when cancelled (at once if it is already); returns a function that stops listening. */
+  onCancel(listener: () => void): () => void;
+}
+
 export interface FetchOptions {
   method?: string;
   headers?: Record<string, string>;
@@ -137,6 +144,8 @@ export interface FetchOptions {
   maxRedirects?: number;
   /** Status codes that are answers, not failures to retry (default: everything below 500). */
   retryStatus?: (status: number) => boolean;
+  /** Ends the request (FetchError kind "cancelled") and any retry when cancelled. */
+  cancel?: Cancellation;
 }
 
 export interface FetchResponse {
@@ -180,7 +189,8 @@ export interface Clock {
   /** CPU time (user + system) this process has used, in ms: a duration that a busy machine inflates less than monoMs. */
   cpuMs(): number;
   now(): Date;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or as soon as `cancel` is cancelled (its timer is then cleared). */
+  sleep(ms: number, cancel?: Cancellation): Promise<void>;
 }
 
 export interface SyslogTarget {

@@ -249,6 +249,34 @@ describe("Ec2: what it reads", () => {
     expect(data.subplatform).toBe(`metadata (${mock.url})`);
   });
 
+  it("asks the next URL 150 ms after one that hangs (cloud-init's staggered requests), and calls the hanging one off", async () => {
+    const hangingMock = await startImdsMock({ faults: [{ match: /./, kind: "hang" }] });
+    try {
+      mock = await startImdsMock({});
+      root = tempRoot({ "/sys/class/dmi/id/product_uuid": EC2_UUID });
+      // A 30 s timeout: asked one after the other, the first URL would hold the boot for all of it.
+      const data = await ec2.fetch(root.host(), context({ metadata_urls: [hangingMock.url, mock.url], timeout: 30 }, { maxWaitMs: 60_000 }));
+      expect(data.subplatform).toBe(`metadata (${mock.url})`);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(hangingMock.requests.map((r) => [r.method, r.path, r.status, r.closedByClient])).toEqual([["PUT", "/latest/api/token", "hang", true]]);
+    } finally {
+      await hangingMock.close();
+    }
+  });
+
+  it("passes over a URL where something else answers (an HTML page) for one with the service", async () => {
+    const portal = await startImdsMock({ faults: [{ match: /./, kind: "html" }] });
+    try {
+      mock = await startImdsMock({});
+      root = tempRoot({ "/sys/class/dmi/id/product_uuid": EC2_UUID });
+      const data = await ec2.fetch(root.host(), context({ metadata_urls: [portal.url, mock.url], timeout: 2 }));
+      expect(data.subplatform).toBe(`metadata (${mock.url})`);
+      expect(portal.requests).toHaveLength(1);
+    } finally {
+      await portal.close();
+    }
+  });
+
   it("gives up on a hanging service at max_wait with a clear error", async () => {
     const err = await failure({ faults: [{ match: /./, kind: "hang" }] }, { timeout: 5 }, 1500);
     expect(err.message).toMatch(/no metadata service answered/);

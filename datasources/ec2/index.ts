@@ -3,7 +3,8 @@
 // forced by config for EC2-compatible services elsewhere; read over HTTP in the
 // network stage with IMDSv2 session tokens, IMDSv1 only where config allows.
 import { DatasourceError, FetchError, NeedNetworkError, errorMessage } from "../../agent/errors";
-import type { FetchResponse, Host, Logger } from "../../agent/host/types";
+import { Cancel } from "../../agent/cancel";
+import type { Cancellation, FetchResponse, Host, Logger } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { fallbackNic, nicsByMac, readNics } from "../../agent/network/nics";
 import { normalizeSshKeys, readDmi } from "../../agent/platform";
@@ -203,10 +204,10 @@ function fetchFailure(base: string, path: string, err: unknown, maxBytes: number
 
 type TokenAnswer = { kind: "token"; token: string } | { kind: "no-tokens"; detail: string } | { kind: "disabled"; detail: string } | { kind: "bad-request"; detail: string } | { kind: "not-imds"; detail: string } | { kind: "retry"; detail: string };
 
-async function requestToken(h: Host, base: string, s: Ec2Settings, deadline: number): Promise<TokenAnswer> {
+async function requestToken(h: Host, base: string, s: Ec2Settings, deadline: number, cancel?: Cancellation): Promise<TokenAnswer> {
   let res: FetchResponse;
   try {
-    res = await h.fetch.fetch(`${base}/${TOKEN_PATH}`, { method: "PUT", headers: { [TOKEN_TTL_HEADER]: String(s.tokenTtl) }, timeoutMs: s.timeoutMs, retries: 0, deadline, maxBytes: 8192, maxRedirects: 0 });
+    res = await h.fetch.fetch(`${base}/${TOKEN_PATH}`, { method: "PUT", headers: { [TOKEN_TTL_HEADER]: String(s.tokenTtl) }, timeoutMs: s.timeoutMs, retries: 0, deadline, maxBytes: 8192, maxRedirects: 0, cancel });
   } catch (err) {
     return { kind: "retry", detail: errorMessage(err) };
   }
@@ -224,41 +225,77 @@ async function requestToken(h: Host, base: string, s: Ec2Settings, deadline: num
   return { kind: "retry", detail: status };
 }
 
-/** Finds a service that answers among the configured URLs, trying them in turn until the deadline. */
+/**
+ * How long each metadata URL waits for the one before it to answer before it is asked
+ * too, as cloud-init's dual_stack does (RFC 6555's "happy eyeballs"): a URL that hangs
+ * (an IPv6 address on an IPv4-only network) costs 150 ms, not its whole timeout.
+ */
+const STAGGER_MS = 150;
+
+/** An answer to a token request that settles which service to read, and how. */
+type Decisive = { base: string; got: Exclude<TokenAnswer, { kind: "retry" } | { kind: "not-imds" }> };
+
+/**
+ * One round over the URLs, each asked STAGGER_MS after the one before: the first
+ * decisive answer wins and the requests still out are called off. Failures are noted
+ * in `problems`; a URL where something other than a metadata service answers joins
+ * `notImds`. null when no URL gave a decisive answer.
+ */
+function tokenRound(h: Host, urls: string[], s: Ec2Settings, deadline: number, problems: Map<string, string>, notImds: Set<string>): Promise<Decisive | null> {
+  const cancel = new Cancel();
+  return new Promise((resolve) => {
+    let unsettled = urls.length;
+    const finish = (result: Decisive | null) => {
+      if (cancel.cancelled) return;
+      cancel.cancel();
+      resolve(result);
+    };
+    urls.forEach(async (base, i) => {
+      if (i > 0) await h.clock.sleep(i * STAGGER_MS, cancel);
+      if (cancel.cancelled) return;
+      const got = await requestToken(h, base, s, deadline, cancel);
+      if (cancel.cancelled) return;
+      if (got.kind === "retry" || got.kind === "not-imds") {
+        problems.set(base, got.detail);
+        if (got.kind === "not-imds") notImds.add(base);
+        if (--unsettled === 0) finish(null);
+      } else finish({ base, got });
+    });
+  });
+}
+
+/** Finds a service that answers among the configured URLs, asking them again until the deadline. */
 async function connect(h: Host, log: Logger, s: Ec2Settings, deadline: number): Promise<ImdsSession> {
-  const live = [...s.urls];
+  let live = [...s.urls];
   const started = h.clock.monoMs();
   const problems = new Map<string, string>();
   let delay = 200;
   for (;;) {
-    for (const base of [...live]) {
-      if (h.clock.monoMs() >= deadline) break;
-      const got = await requestToken(h, base, s, deadline);
-      switch (got.kind) {
-        case "token":
-          log.info(`[ds:Ec2] ${base}: IMDSv2 session token received`);
-          return new ImdsSession(h, log, base, s, deadline, got.token);
-        case "disabled":
-          throw new DatasourceError(DS, `the metadata service at ${base} is turned off: the token request was refused (403 Forbidden)`, {
-            hint: "turn it on (aws ec2 modify-instance-metadata-options --http-endpoint enabled) or take Ec2 out of datasource_list",
-          });
-        case "no-tokens":
-          if (!s.imdsv1Fallback) {
-            throw new DatasourceError(DS, `the metadata service at ${base} does not issue session tokens (${got.detail} on PUT /${TOKEN_PATH}) and datasource.Ec2.imdsv1_fallback is false`, {
-              hint: "require IMDSv2 on the service, or set datasource.Ec2.imdsv1_fallback: true to read it without tokens",
+    if (h.clock.monoMs() < deadline) {
+      const notImds = new Set<string>();
+      const decisive = await tokenRound(h, live, s, deadline, problems, notImds);
+      live = live.filter((u) => !notImds.has(u));
+      if (decisive) {
+        const { base, got } = decisive;
+        switch (got.kind) {
+          case "token":
+            log.info(`[ds:Ec2] ${base}: IMDSv2 session token received`);
+            return new ImdsSession(h, log, base, s, deadline, got.token);
+          case "disabled":
+            throw new DatasourceError(DS, `the metadata service at ${base} is turned off: the token request was refused (403 Forbidden)`, {
+              hint: "turn it on (aws ec2 modify-instance-metadata-options --http-endpoint enabled) or take Ec2 out of datasource_list",
             });
-          }
-          log.warn(`[ds:Ec2] ${base} does not issue session tokens (${got.detail} on PUT /${TOKEN_PATH}); falling back to IMDSv1 as datasource.Ec2.imdsv1_fallback allows`);
-          return new ImdsSession(h, log, base, s, deadline, null);
-        case "bad-request":
-          throw new DatasourceError(DS, `${base} refused the token request as invalid (${got.detail}, ttl ${s.tokenTtl} s)`, { hint: `datasource.Ec2.token_ttl must be a whole number from 1 to ${MAX_TOKEN_TTL}` });
-        case "not-imds":
-          problems.set(base, got.detail);
-          live.splice(live.indexOf(base), 1);
-          break;
-        case "retry":
-          problems.set(base, got.detail);
-          break;
+          case "no-tokens":
+            if (!s.imdsv1Fallback) {
+              throw new DatasourceError(DS, `the metadata service at ${base} does not issue session tokens (${got.detail} on PUT /${TOKEN_PATH}) and datasource.Ec2.imdsv1_fallback is false`, {
+                hint: "require IMDSv2 on the service, or set datasource.Ec2.imdsv1_fallback: true to read it without tokens",
+              });
+            }
+            log.warn(`[ds:Ec2] ${base} does not issue session tokens (${got.detail} on PUT /${TOKEN_PATH}); falling back to IMDSv1 as datasource.Ec2.imdsv1_fallback allows`);
+            return new ImdsSession(h, log, base, s, deadline, null);
+          case "bad-request":
+            throw new DatasourceError(DS, `${base} refused the token request as invalid (${got.detail}, ttl ${s.tokenTtl} s)`, { hint: `datasource.Ec2.token_ttl must be a whole number from 1 to ${MAX_TOKEN_TTL}` });
+        }
       }
     }
     const why = [...problems].map(([u, p]) => `${u}: ${p}`).join("; ") || "no attempt finished";

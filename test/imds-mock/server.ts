@@ -47,6 +47,8 @@ export interface ImdsRequest {
   path: string;
   token: string | null;
   status: number | "hang";
+  /** A hanging request whose connection the client closed (gave up on it or called it off). */
+  closedByClient?: boolean;
 }
 
 export interface ImdsMock {
@@ -167,6 +169,7 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
   const requests: ImdsRequest[] = [];
   const faultUses = new Map<Fault, number>();
   const hanging = new Set<ServerResponse>();
+  let closing = false;
 
   const fault = (line: string): Fault | undefined => {
     for (const f of opts.faults ?? []) {
@@ -207,6 +210,9 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
     if (f?.kind === "hang") {
       rec.status = "hang";
       hanging.add(res);
+      res.on("close", () => {
+        if (!closing) rec.closedByClient = true;
+      });
       return;
     }
     if (f?.kind === "status") return sendError(f.status ?? 500);
@@ -279,6 +285,7 @@ export async function startImdsMock(initial: ImdsMockOptions = {}, listen: { por
       faultUses.clear();
     },
     close: async () => {
+      closing = true;
       for (const r of hanging) r.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
