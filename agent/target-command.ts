@@ -31,15 +31,11 @@ export async function runInTarget(h: Host, argv: string[], opts: { timeoutMs: nu
   return { failure: result.code === 0 ? null : describeFailure(result, opts.timeoutMs), result };
 }
 
-/** A failed run in its own words: the spawn error, `timedOut` when it was killed at its bound, else what it printed on stderr, else its exit status. */
-export function failureText(r: Pick<RunResult, "code" | "spawnError" | "timedOut" | "stderr">, timedOut = "timed out"): string {
-  return r.spawnError ?? (r.timedOut ? timedOut : r.stderr.toString("utf8").trim() || `exit ${r.code}`);
-}
-
 /** A failed run in a few words for a message: the spawn error, the timeout, or the exit status and the last lines it printed. */
 export function describeFailure(r: Pick<RunResult, "code" | "spawnError" | "timedOut" | "stderr" | "stdout">, timeoutMs: number): string {
   if (r.spawnError) return r.spawnError;
   if (r.timedOut) return `timed out after ${timeoutMs / 1000} s`;
-  const text = (r.stderr.toString("utf8").trim() || r.stdout.toString("utf8").trim()).split("\n").slice(-3).join(" / ");
+  // The last lines say why; a tool that prints pages is cut to its last 300 characters.
+  const text = (r.stderr.toString("utf8").trim() || r.stdout.toString("utf8").trim()).split("\n").slice(-3).join(" / ").slice(-300);
   return text ? `exit ${r.code}: ${text}` : `exit ${r.code}`;
 }

@@ -206,10 +206,10 @@ describe("applyNetworkConfig", () => {
       const genWarnings: string[] = [];
       await netplanGenerate(gen.host.run, genWarnings);
       expect(gen.runs.map((x) => x.argv.join(" "))).toEqual(["netplan generate"]);
-      expect(genWarnings).toEqual(["[network] netplan generate failed (/etc/netplan/50-cloud-init.yaml:3:5: Error in network definition); /etc/netplan/50-cloud-init.yaml is written and netplan reads it at the next boot"]);
+      expect(genWarnings).toEqual(["[network] netplan generate failed (exit 1: /etc/netplan/50-cloud-init.yaml:3:5: Error in network definition); /etc/netplan/50-cloud-init.yaml is written and netplan reads it at the next boot"]);
       const failing = live({ run: () => ({ code: 1, stderr: Buffer.from("No DHCPOFFERS received.") }) });
       await bringUpLive(failing.host, "eni", ["eth1"], warnings);
-      expect(warnings).toEqual(["[network] ifup eth1 failed (No DHCPOFFERS received.); the configuration is written and takes effect at the next boot"]);
+      expect(warnings).toEqual(["[network] ifup eth1 failed (exit 1: No DHCPOFFERS received.); the configuration is written and takes effect at the next boot"]);
     });
 
     it("never with --root elsewhere, new instance or not: the udev rule names it at the next boot, and nothing is brought up", async () => {

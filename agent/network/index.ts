@@ -11,7 +11,7 @@ import type { Cmdline } from "../cmdline";
 import type { Host, Runner, TargetRoot } from "../host/types";
 import { isPlainObject } from "../merge";
 import { systemdRunsTarget } from "../platform";
-import { failureText } from "../target-command";
+import { describeFailure } from "../target-command";
 import type { CloudConfig } from "../types";
 import { ENI_FILE, renderEni } from "./eni";
 import { NETPLAN_FILE, renderNetplan } from "./netplan";
@@ -111,7 +111,7 @@ export async function renameLive(run: Runner, renames: Array<[string, string]>, 
     for (const argv of [["ip", "link", "set", "dev", from, "down"], ["ip", "link", "set", "dev", from, "name", to]]) {
       const r = await run.run(argv, { timeoutMs: 10_000 });
       if (r.code !== 0) {
-        warnings.push(`could not rename ${from} to ${to} (${argv.join(" ")}: ${r.spawnError ?? (r.stderr.toString().trim() || `exit ${r.code}`)}); the rendered files take effect after a reboot`);
+        warnings.push(`could not rename ${from} to ${to} (${argv.join(" ")}: ${describeFailure(r, 10_000)}); the rendered files take effect after a reboot`);
         break;
       }
     }
@@ -123,7 +123,7 @@ const BRING_UP_TIMEOUT_MS = 30_000;
 /** As cloud-init's postcmds on Debian: netplan writes its networkd files for this boot at once. Running system only. */
 export async function netplanGenerate(run: Runner, warnings: string[]): Promise<void> {
   const r = await run.run(["netplan", "generate"], { timeoutMs: NETPLAN_TIMEOUT_MS });
-  if (r.code !== 0) warnings.push(`[network] netplan generate failed (${failureText(r)}); ${NETPLAN_FILE} is written and netplan reads it at the next boot`);
+  if (r.code !== 0) warnings.push(`[network] netplan generate failed (${describeFailure(r, NETPLAN_TIMEOUT_MS)}); ${NETPLAN_FILE} is written and netplan reads it at the next boot`);
 }
 
 /**
@@ -136,7 +136,7 @@ export async function bringUpLive(h: Host, renderer: RendererName, names: string
     renderer === "eni" ? names.filter((n) => n !== "lo").map((n) => ["ifup", n]) : renderer === "netplan" ? [["netplan", "apply"]] : systemdRunsTarget(h) ? [["systemctl", "restart", "systemd-networkd"]] : [];
   for (const argv of calls) {
     const r = await h.run.run(argv, { timeoutMs: BRING_UP_TIMEOUT_MS });
-    if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${failureText(r, `no answer within ${BRING_UP_TIMEOUT_MS / 1000} s`)}); the configuration is written and takes effect at the next boot`);
+    if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${describeFailure(r, BRING_UP_TIMEOUT_MS)}); the configuration is written and takes effect at the next boot`);
   }
 }
 

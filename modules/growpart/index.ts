@@ -10,6 +10,7 @@ import { isPlainObject } from "../../agent/merge";
 import { mountAt, parseMountinfo } from "../../agent/mountinfo";
 import type { Module, ModuleResult } from "../../agent/types";
 import { parseGrowpartOutput } from "./parse";
+import { describeFailure } from "../../agent/target-command";
 
 const GROWPART_TIMEOUT_MS = 120_000;
 const PVRESIZE_TIMEOUT_MS = 60_000;
@@ -112,7 +113,7 @@ async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail:
   let detail = `${what} grown${out.oldSectors !== null ? ` from ${out.oldSectors} to ${out.newSectors} sectors` : ""}`;
   if (t.pv) {
     const pvr = await h.run.run(["pvresize", t.part.dev], { timeoutMs: PVRESIZE_TIMEOUT_MS, env: { LVM_SUPPRESS_FD_WARNINGS: "1" } });
-    if (pvr.code !== 0) throw new Error(`${detail}, but pvresize ${t.part.dev} failed (${pvr.spawnError ?? pvr.stderr.toString().trim()}); run it by hand (lvm2 package)`);
+    if (pvr.code !== 0) throw new Error(`${detail}, but pvresize ${t.part.dev} failed (${describeFailure(pvr, PVRESIZE_TIMEOUT_MS)}); run it by hand (lvm2 package)`);
     detail += `; physical volume resized (extend the logical volume with lvextend to use the space)`;
   }
   return { changed: true, detail };

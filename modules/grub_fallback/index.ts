@@ -11,6 +11,7 @@ import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import type { CloudConfig, Module, ModuleResult } from "../../agent/types";
 import { fallbackStanza, updateMenuLst } from "./menu-lst";
+import { describeFailure } from "../../agent/target-command";
 
 export const DIST_DIR = "/boot/dist-kernel";
 export const STATE_FILE = "/var/lib/sprout/dist-kernel.env";
@@ -109,7 +110,7 @@ async function updateGrub(h: Host): Promise<string> {
   if (!h.root.isSystemRoot) return "update-grub not run (the target is not the running system)";
   if (!h.run.which("update-grub")) return "no update-grub here: the menu entry appears when grub.cfg is next generated";
   const r = await h.run.run(["update-grub"], { timeoutMs: UPDATE_GRUB_TIMEOUT_MS });
-  if (r.code !== 0) throw new Error(`update-grub failed (${r.spawnError ?? (r.timedOut ? "timed out" : `exit ${r.code}: ${r.stderr.toString().trim().split("\n").slice(-2).join(" ")}`)}); run it by hand to add the fallback entry`);
+  if (r.code !== 0) throw new Error(`update-grub failed (${describeFailure(r, UPDATE_GRUB_TIMEOUT_MS)}); run it by hand to add the fallback entry`);
   return "update-grub ran";
 }
 
@@ -211,7 +212,7 @@ export const grubFallbackBootOk: Module = {
     if (env === null) return { status: "unchanged", errors: [`grub-editenv cannot read ${GRUBENV}; check the file (grub-editenv ${GRUBENV} list)`] };
     if (!("sprout_boot_pending" in env)) return { status: "unchanged", detail: "no boot pending in grubenv" };
     const r = await h.run.run(["grub-editenv", h.root.resolve(GRUBENV), "unset", "sprout_boot_pending"], { timeoutMs: 10_000 });
-    if (r.code !== 0) return { status: "unchanged", errors: [`grub-editenv could not clear sprout_boot_pending (${r.spawnError ?? r.stderr.toString().trim()}); the next boot takes the fallback kernel`] };
+    if (r.code !== 0) return { status: "unchanged", errors: [`grub-editenv could not clear sprout_boot_pending (${describeFailure(r, 10_000)}); the next boot takes the fallback kernel`] };
     return { status: "changed", detail: "boot finished: sprout_boot_pending cleared in grubenv" };
   },
 };

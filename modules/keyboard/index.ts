@@ -7,7 +7,7 @@
 // sources: values are checked before anything is written.
 import { didYouMean } from "../../agent/schema/did-you-mean";
 import { systemdRunsTarget } from "../../agent/platform";
-import { failureText } from "../../agent/target-command";
+import { describeFailure } from "../../agent/target-command";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const KEYBOARD_FILE = "/etc/default/keyboard";
@@ -107,7 +107,7 @@ export const keyboard: Module = {
     // As cloud-init: console-setup applies the file to the consoles now (Debian bug 926037).
     if (systemdRunsTarget(h) && (h.root.exists("/lib/systemd/system/console-setup.service") || h.root.exists("/usr/lib/systemd/system/console-setup.service"))) {
       const r = await h.run.run(["systemctl", "restart", "console-setup.service"], { timeoutMs: RESTART_TIMEOUT_MS });
-      if (r.code !== 0) return { status: "changed", detail, errors: [`${KEYBOARD_FILE} is written, but systemctl restart console-setup failed (${failureText(r)}): the consoles get the layout at the next boot`] };
+      if (r.code !== 0) return { status: "changed", detail, errors: [`${KEYBOARD_FILE} is written, but systemctl restart console-setup failed (${describeFailure(r, RESTART_TIMEOUT_MS)}): the consoles get the layout at the next boot`] };
     }
     return { status: "changed", detail };
   },

@@ -193,7 +193,7 @@ describe("swap files on a --root target (real fallocate and mkswap)", () => {
     root = tempRoot({ "etc/fstab": USER_FSTAB });
     const rec = recordingHost(root.host(), { run: (argv) => (argv[0] === "fallocate" ? { code: 1, stderr: Buffer.from("fallocate: fallocate failed: No space left on device") } : {}) });
     const res = await run({ swap: { filename: "/swapfile", size: "4M" }, mounts: [["tmpfs", "/t", "tmpfs"]] }, moduleContext(root, { host: rec.host, stage: "network" }));
-    expect(res.errors).toEqual(["swap: the disk holding /swapfile is full (fallocate: fallocate: fallocate failed: No space left on device); no swap file made (free space, or set a smaller swap size)"]);
+    expect(res.errors).toEqual(["swap: the disk holding /swapfile is full (fallocate: exit 1: fallocate: fallocate failed: No space left on device); no swap file made (free space, or set a smaller swap size)"]);
     expect(rec.runs.map((r) => r.argv[0])).toEqual(["fallocate"]);
     expect(existsSync(join(root.dir, "swapfile"))).toBe(false);
     expect(existsSync(join(root.dir, "swapfile.sprout-new"))).toBe(false);

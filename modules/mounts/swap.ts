@@ -6,6 +6,7 @@
 // swap file at the configured path, and a file that is there and is not a swap
 // area is never overwritten.
 import type { Host } from "../../agent/host/types";
+import { describeFailure } from "../../agent/target-command";
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -138,7 +139,7 @@ export async function ensureSwapFile(h: Host, cfg: SwapConfig): Promise<SwapOutc
     }
     const fa = await h.run.run(["fallocate", "-l", `${mib}M`, path], { timeoutMs: COMMAND_TIMEOUT_MS });
     if (fa.code !== 0) {
-      const why = fa.spawnError ?? fa.stderr.toString().trim();
+      const why = describeFailure(fa, COMMAND_TIMEOUT_MS);
       if (/no space left/i.test(why)) fail(`swap: the disk holding ${file} is full (fallocate: ${why}); no swap file made (free space, or set a smaller swap size)`);
       // Filesystems without fallocate: write the zeros.
       await mustRun(h, ["dd", "if=/dev/zero", `of=${path}`, "bs=1M", `count=${mib}`], ddTimeoutMs(mib), `dd of ${mib} MiB to ${temp} (fallocate failed: ${why})`);

@@ -7,7 +7,7 @@
 // written: a bad entry is an error naming it, and no file changes.
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
-import { findInTarget } from "../../agent/target-command";
+import { describeFailure, findInTarget } from "../../agent/target-command";
 import { renderTemplate, TemplateError } from "../../agent/templater";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { installPackages } from "../package_update_upgrade_install";
@@ -151,7 +151,7 @@ async function restart(ctx: ModuleContext, service: string): Promise<string> {
   // cloud-init's manage_service("reload") under systemd.
   const argv = ["systemctl", "reload-or-restart", service];
   const r = await h.run.run(argv, { timeoutMs: RESTART_TIMEOUT_MS });
-  if (r.code !== 0) throw new Error(`\`${argv.join(" ")}\` failed (${r.spawnError ?? (r.timedOut ? `timed out after ${RESTART_TIMEOUT_MS / 1000} s` : `exit ${r.code}: ${r.stderr.toString().trim().slice(0, 200)}`)}); the configuration is written, restart ${service} by hand`);
+  if (r.code !== 0) throw new Error(`\`${argv.join(" ")}\` failed (${describeFailure(r, RESTART_TIMEOUT_MS)}); the configuration is written, restart ${service} by hand`);
   return `${service} restarted`;
 }
 

@@ -3,7 +3,7 @@
 // (unattended-upgrades at first boot is common). On a target root other than
 // "/" the commands run chrooted into it.
 import { isPlainObject } from "../../agent/merge";
-import { targetArgv } from "../../agent/target-command";
+import { describeFailure, targetArgv } from "../../agent/target-command";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const APT_TIMEOUT_MS = 30 * 60_000;
@@ -112,7 +112,7 @@ export const packageUpdateUpgradeInstall: Module = {
     if (cfg.package_reboot_if_required === true && ctx.host.root.exists("/var/run/reboot-required")) {
       if (ctx.host.root.isSystemRoot) {
         const res = await ctx.host.run.run(["shutdown", "--reboot", "+1", "sprout: rebooting after package upgrade (package_reboot_if_required)"], { timeoutMs: 30_000 });
-        if (res.code !== 0) errors.push(`reboot after the upgrade failed: ${res.spawnError ?? res.stderr.toString().trim()}`);
+        if (res.code !== 0) errors.push(`reboot after the upgrade failed: ${describeFailure(res, 30_000)}`);
         else done.push("reboot in 1 minute");
       } else done.push("reboot required (not done: the target is not the running system)");
     }

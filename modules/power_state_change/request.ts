@@ -2,6 +2,7 @@
 // on disk. Apart from the module, so that every boot does not load power_state_change
 // to find there is nothing to do.
 import type { Host } from "../../agent/host/types";
+import { describeFailure } from "../../agent/target-command";
 
 export const POWER_STATE_FILE = "/run/sprout/power-state.json";
 
@@ -20,5 +21,5 @@ export async function carryOutPowerState(h: Host): Promise<string | null> {
   h.log.info(`power_state: ${req.argv.join(" ")}`);
   h.log.flush();
   const res = await h.run.run(req.argv, { timeoutMs: 60_000 });
-  return res.code === 0 ? null : `${req.argv.join(" ")} failed: ${res.spawnError ?? res.stderr.toString().trim()}`;
+  return res.code === 0 ? null : `${req.argv.join(" ")} failed: ${describeFailure(res, 60_000)}`;
 }

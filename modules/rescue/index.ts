@@ -10,6 +10,7 @@ import { isPlainObject } from "../../agent/merge";
 import { mountAt, parseMountinfo } from "../../agent/mountinfo";
 import type { Module, ModuleResult } from "../../agent/types";
 import { DONE_MARKER, parseRescueEnv, RESCUE_ENV, RESCUE_MOTD, RESCUE_STATE, rescueMessage, type RescueState } from "./state";
+import { describeFailure } from "../../agent/target-command";
 
 const BLKID_TIMEOUT_MS = 10_000;
 const MOUNT_TIMEOUT_MS = 30_000;
@@ -89,7 +90,7 @@ async function mountTarget(h: Host, s: Settings, rescueDevice: string | null): P
   if (mi && mountAt(parseMountinfo(mi).entries, s.mountPoint)) return { ...t, mounted: true };
   h.root.mkdirp(s.mountPoint);
   const m = await h.run.run(["mount", "-o", "ro", t.device, h.root.resolve(s.mountPoint)], { timeoutMs: MOUNT_TIMEOUT_MS });
-  if (m.code !== 0) return { ...t, problem: `mount -o ro ${t.device} ${s.mountPoint} failed: ${m.spawnError ?? (m.stderr.toString().trim() || `exit ${m.code}`)}` };
+  if (m.code !== 0) return { ...t, problem: `mount -o ro ${t.device} ${s.mountPoint} failed: ${describeFailure(m, MOUNT_TIMEOUT_MS)}` };
   return { ...t, mounted: true };
 }
 

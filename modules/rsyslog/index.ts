@@ -7,6 +7,7 @@ import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
 import type { Module, ModuleResult } from "../../agent/types";
 import { parseConfigs, parseRemote, remoteLines } from "./parse";
+import { describeFailure } from "../../agent/target-command";
 
 const RELOAD_TIMEOUT_MS = 30_000;
 
@@ -73,7 +74,7 @@ async function restart(h: Host, reload: Settings["reload"]): Promise<string> {
     argv = ["systemctl", "try-restart", "rsyslog.service"];
   } else argv = reload;
   const r = await h.run.run(argv, { timeoutMs: RELOAD_TIMEOUT_MS });
-  if (r.code !== 0) throw new Error(`restarting rsyslog with \`${argv.join(" ")}\` failed (${r.spawnError ?? (r.timedOut ? "timed out" : `exit ${r.code}: ${r.stderr.toString().trim().slice(0, 200)}`)}); the files are written, restart rsyslog by hand`);
+  if (r.code !== 0) throw new Error(`restarting rsyslog with \`${argv.join(" ")}\` failed (${describeFailure(r, RELOAD_TIMEOUT_MS)}); the files are written, restart rsyslog by hand`);
   return `rsyslog restarted (${argv.join(" ")})`;
 }
 

@@ -8,6 +8,7 @@ import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { addAuthorizedKeys, defaultUserName, DISABLE_USER_OPTS, readPasswd, usersFromConfig } from "../users_groups";
+import { describeFailure } from "../../agent/target-command";
 
 const SSH_DIR = "/etc/ssh";
 const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
@@ -88,7 +89,7 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     if (root.exists(hostKeyPath(type))) continue;
     root.mkdirp(SSH_DIR, 0o755);
     const res = await ctx.host.run.run(["ssh-keygen", "-t", type, "-N", "", "-q", "-C", `root@${ctx.instanceId}`, "-f", root.resolve(hostKeyPath(type))], { timeoutMs: KEYGEN_TIMEOUT_MS });
-    if (res.code !== 0) errors.push(`ssh-keygen -t ${type} failed: ${res.spawnError ?? res.stderr.toString().trim()}${res.spawnError ? " (install openssh-client)" : ""}`);
+    if (res.code !== 0) errors.push(`ssh-keygen -t ${type} failed: ${describeFailure(res, KEYGEN_TIMEOUT_MS)}${res.spawnError ? " (install openssh-client)" : ""}`);
     else done.push(`host key ${type}`);
   }
 }
@@ -149,7 +150,7 @@ export async function reloadSshd(ctx: ModuleContext, done: string[], errors: str
   const argv = ["systemctl", "try-reload-or-restart", unit];
   const r = await h.run.run(argv, { timeoutMs: SSHD_RELOAD_TIMEOUT_MS });
   if (r.code === 0) done.push(`sshd told to reload (${argv.join(" ")})`);
-  else errors.push(`\`${argv.join(" ")}\` failed (${r.spawnError ?? (r.timedOut ? "timed out" : `exit ${r.code}: ${r.stderr.toString().trim().slice(0, 200)}`)}); /etc/ssh/sshd_config is written: reload sshd by hand (systemctl reload ${unit})`);
+  else errors.push(`\`${argv.join(" ")}\` failed (${describeFailure(r, SSHD_RELOAD_TIMEOUT_MS)}); /etc/ssh/sshd_config is written: reload sshd by hand (systemctl reload ${unit})`);
 }
 
 export const INITRAMFS_KEYS = "/etc/sprout/initramfs/authorized_keys";
@@ -174,7 +175,7 @@ function initramfsKeys(ctx: ModuleContext, keys: string[], done: string[]): void
   const log = ctx.host.log;
   void ctx.host.run.run(["update-initramfs", "-u"], { timeoutMs: UPDATE_INITRAMFS_TIMEOUT_MS }).then((r) => {
     if (r.code === 0) log.info("initramfs rebuilt with the instance's ssh keys");
-    else log.error(`[module:ssh] update-initramfs -u failed (${r.spawnError ?? (r.timedOut ? "timed out" : r.stderr.toString().trim())}); the initramfs ssh server has the old keys: run update-initramfs -u`);
+    else log.error(`[module:ssh] update-initramfs -u failed (${describeFailure(r, UPDATE_INITRAMFS_TIMEOUT_MS)}); the initramfs ssh server has the old keys: run update-initramfs -u`);
   });
 }
 

@@ -7,7 +7,7 @@ import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { passwordText } from "../../agent/password-text";
 import { sha512Crypt } from "../../agent/sha512-crypt";
-import { failureText } from "../../agent/target-command";
+import { describeFailure } from "../../agent/target-command";
 import type { CloudConfig, JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 
 const SUDOERS_FILE = "/etc/sudoers.d/90-cloud-init-users";
@@ -249,7 +249,7 @@ async function tool(ctx: ModuleContext, argv: string[]): Promise<string | null> 
   const full = root.isSystemRoot ? argv : [argv[0]!, "--prefix", root.dir, ...argv.slice(1)];
   const res = await ctx.host.run.run(full, { timeoutMs: TOOL_TIMEOUT_MS });
   if (res.code === 0) return null;
-  return `${argv.slice(0, 2).join(" ")} failed: ${failureText(res)}`;
+  return `${argv.slice(0, 2).join(" ")} failed: ${describeFailure(res, TOOL_TIMEOUT_MS)}`;
 }
 
 /** Adds keys to a user's ~/.ssh/authorized_keys (0600, owned by the user), keeping the lines already there. */
