@@ -70,6 +70,18 @@ describe("applyNetworkConfig", () => {
     expect((await applyNetworkConfig(both.host(), input())).files).toEqual([ENI_FILE, UDEV_RULES_FILE]);
   });
 
+  it("removes snapd's stock netplan config and what netplan generated from it, as cloud-init does, but never an edited one", async () => {
+    const SNAPD = "/etc/netplan/00-snapd-config.yaml";
+    const stock = `# This is the initial network config.\n# It can be overwritten by cloud-init or console-conf.\nnetwork:\n    version: 2\n    ethernets:\n        all-en:\n            match:\n                name: "en*"\n            dhcp4: true\n        all-eth:\n            match:\n                name: "eth*"\n            dhcp4: true\n`;
+    const derived = { "/run/systemd/network/10-netplan-all-en.network": "[Match]\n", "/run/systemd/generator/netplan.stamp": "" };
+    const r = machine({ ...NETPLAN, [SNAPD]: stock, ...derived });
+    await applyNetworkConfig(r.host(), input());
+    expect([has(r, SNAPD), has(r, "/run/systemd/network/10-netplan-all-en.network"), has(r, "/run/systemd/generator/netplan.stamp"), has(r, NETPLAN_FILE)]).toEqual([false, false, false, true]);
+    const edited = machine({ ...NETPLAN, [SNAPD]: stock.replace("dhcp4: true\n", "dhcp4: false\n"), ...derived });
+    await applyNetworkConfig(edited.host(), input());
+    expect([has(edited, SNAPD), has(edited, "/run/systemd/generator/netplan.stamp")]).toEqual([true, true]);
+  });
+
   it("warns about an image without a renderer (it manages its network otherwise) and writes nothing", async () => {
     const r = machine();
     const res = await applyNetworkConfig(r.host(), input());

@@ -14,7 +14,7 @@ import { systemdRunsTarget } from "../platform";
 import { describeFailure } from "../target-command";
 import type { CloudConfig } from "../types";
 import { ENI_FILE, renderEni } from "./eni";
-import { NETPLAN_FILE, renderNetplan } from "./netplan";
+import { NETPLAN_FILE, renderNetplan, staleDefaultNetplan } from "./netplan";
 import { NETWORKD_DIR, renderNetworkd } from "./networkd";
 import { fallbackConfig, nicsByMac, readNics, type Nic } from "./nics";
 import { chooseNetworkConfig } from "./source";
@@ -141,6 +141,9 @@ export async function bringUpLive(h: Host, renderer: RendererName, names: string
 }
 
 function writeFiles(h: Host, renderer: RendererName, files: Map<string, string>): void {
+  if (renderer === "netplan") {
+    for (const path of staleDefaultNetplan((p) => h.root.tryReadText(p, 64 * 1024), (p) => h.root.stat(p)?.kind === "file")) h.root.remove(path);
+  }
   for (const [path, content] of files) {
     h.root.mkdirp(path.slice(0, path.lastIndexOf("/")), 0o755);
     // netplan warns about a file others can read (it may hold Wi-Fi keys); newer cloud-init writes 0600 too.

@@ -8,6 +8,36 @@ import type { Iface, NetworkState } from "./state";
 
 export const NETPLAN_FILE = "/etc/netplan/50-cloud-init.yaml";
 
+/** What snapd's images (Ubuntu Core) ship as their first network config; cloud-init's netplan renderer knows it byte for byte. */
+const SNAPD_DEFAULT_CONFIG = "/etc/netplan/00-snapd-config.yaml";
+const KNOWN_SNAPD_CONFIG = `# This is the initial network config.
+# It can be overwritten by cloud-init or console-conf.
+network:
+    version: 2
+    ethernets:
+        all-en:
+            match:
+                name: "en*"
+            dhcp4: true
+        all-eth:
+            match:
+                name: "eth*"
+            dhcp4: true
+`;
+/** The files netplan generated from it. */
+const SNAPD_DERIVED = ["/run/systemd/network/10-netplan-all-en.network", "/run/systemd/network/10-netplan-all-eth.network", "/run/systemd/generator/netplan.stamp"];
+
+/**
+ * The files to remove before the rendered netplan file is written, as cloud-init's
+ * _clean_default: snapd's stock DHCP-on-everything config (only with exactly its stock
+ * content, never one a person edited) and what netplan generated from it, which would
+ * otherwise bring up every NIC next to the rendered configuration.
+ */
+export function staleDefaultNetplan(read: (path: string) => string | null, exists: (path: string) => boolean): string[] {
+  if (read(SNAPD_DEFAULT_CONFIG) !== KNOWN_SNAPD_CONFIG) return [];
+  return [SNAPD_DEFAULT_CONFIG, ...SNAPD_DERIVED.filter(exists)];
+}
+
 /** cloud-init's NET_CONFIG_TO_V2: v1 bond and bridge parameters by their v2 names (null: no v2 name, dropped). */
 const BOND_TO_V2: Record<string, string> = {
   "bond-ad-select": "ad-select",
