@@ -244,6 +244,7 @@ type Decisive = { base: string; got: Exclude<TokenAnswer, { kind: "retry" } | { 
 function tokenRound(h: Host, urls: string[], s: Ec2Settings, deadline: number, problems: Map<string, string>, notImds: Set<string>): Promise<Decisive | null> {
   const cancel = new Cancel();
   return new Promise((resolve) => {
+    if (urls.length === 0) return resolve(null);
     let unsettled = urls.length;
     const finish = (result: Decisive | null) => {
       if (cancel.cancelled) return;

@@ -61,6 +61,7 @@ function fsBytes(root: string): number {
 /** Unmounts, then the filesystem checker must find nothing to repair. */
 function checkClean(s: Scratch, root: string, dev: string, fsType: "ext4" | "xfs" | "btrfs"): void {
   s.umount(root);
+  Scratch.waitUntilUnmountedEverywhere(dev);
   // Another test's blkid may have read this device into the page cache before the grow; the checker must see the disk.
   sh(["blockdev", "--flushbufs", dev]);
   const check: Record<typeof fsType, string[]> = { ext4: ["e2fsck", "-fn", dev], xfs: ["xfs_repair", "-n", dev], btrfs: ["btrfs", "check", "--readonly", dev] };

@@ -3,7 +3,7 @@
 // test machines, so partition nodes come from `partx -a`. Everything made is
 // undone by cleanup() (unmount, detach, remove), which tests call in finally.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -138,6 +138,37 @@ export class Scratch {
   umount(at: string): void {
     sh(["umount", at]);
     this.mounts = this.mounts.filter((m) => m !== at);
+  }
+
+  /**
+   * Waits until no mount namespace on the machine still has `dev` mounted. A namespace
+   * made while it was mounted (another test's `unshare --mount` chroot, running in
+   * parallel) holds a copy of the mount, so the filesystem is not really unmounted (an
+   * xfs log stays dirty) until that namespace ends. Bounded: throws after `timeoutMs`.
+   */
+  static waitUntilUnmountedEverywhere(dev: string, timeoutMs = 60_000): void {
+    // By major:minor, and by source device: btrfs shows an anonymous device number instead.
+    const majMin = ` ${Scratch.majMin(dev)} `;
+    const source = new RegExp(` - \\S+ ${dev.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const holders: string[] = [];
+      const seen = new Set<string>();
+      for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+        try {
+          const ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+          if (seen.has(ns)) continue;
+          seen.add(ns);
+          const mounts = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
+          if (mounts.includes(majMin) || source.test(mounts)) holders.push(pid);
+        } catch {
+          // the process ended meanwhile
+        }
+      }
+      if (holders.length === 0) return;
+      if (Date.now() > until) throw new Error(`${dev} is still mounted in the mount namespace of pid ${holders.join(", ")} after ${timeoutMs / 1000} s`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
   }
 
   /** major:minor of a block device, as mountinfo shows it. */
