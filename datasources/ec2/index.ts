@@ -202,7 +202,7 @@ function fetchFailure(base: string, path: string, err: unknown, maxBytes: number
   return new DatasourceError(DS, `${where}: ${errorMessage(err)}`, { cause: err, hint: MAX_WAIT_HINT });
 }
 
-type TokenAnswer = { kind: "token"; token: string } | { kind: "no-tokens"; detail: string } | { kind: "disabled"; detail: string } | { kind: "bad-request"; detail: string } | { kind: "not-imds"; detail: string } | { kind: "retry"; detail: string };
+type TokenAnswer = { kind: "token"; token: string } | { kind: "no-tokens"; detail: string } | { kind: "disabled"; detail: string } | { kind: "not-imds"; detail: string } | { kind: "retry"; detail: string };
 
 async function requestToken(h: Host, base: string, s: Ec2Settings, deadline: number, cancel?: Cancellation): Promise<TokenAnswer> {
   let res: FetchResponse;
@@ -220,8 +220,9 @@ async function requestToken(h: Host, base: string, s: Ec2Settings, deadline: num
     return { kind: "token", token };
   }
   if (res.status === 403) return { kind: "disabled", detail: status };
-  if (res.status === 404 || res.status === 405) return { kind: "no-tokens", detail: status };
-  if (res.status === 400) return { kind: "bad-request", detail: status };
+  // 400 too: the TTL sent is always valid (checked in the settings), so a service that
+  // refuses the request as bad does not know it (an EC2 copy without tokens).
+  if (res.status === 404 || res.status === 405 || res.status === 400) return { kind: "no-tokens", detail: status };
   return { kind: "retry", detail: status };
 }
 
@@ -294,8 +295,6 @@ async function connect(h: Host, log: Logger, s: Ec2Settings, deadline: number): 
             }
             log.warn(`[ds:Ec2] ${base} does not issue session tokens (${got.detail} on PUT /${TOKEN_PATH}); falling back to IMDSv1 as datasource.Ec2.imdsv1_fallback allows`);
             return new ImdsSession(h, log, base, s, deadline, null);
-          case "bad-request":
-            throw new DatasourceError(DS, `${base} refused the token request as invalid (${got.detail}, ttl ${s.tokenTtl} s)`, { hint: `datasource.Ec2.token_ttl must be a whole number from 1 to ${MAX_TOKEN_TTL}` });
         }
       }
     }

@@ -33,8 +33,8 @@ export interface Fault {
 
 export interface ImdsMockOptions {
   mode?: ImdsMode;
-  /** What a v1-only service answers to the token PUT (404 or 405). */
-  v1OnlyStatus?: 404 | 405;
+  /** What a v1-only service answers to the token PUT (404, 405, or 400 from one that finds the request bad). */
+  v1OnlyStatus?: 400 | 404 | 405;
   metaData?: Tree;
   userData?: string | Buffer | null;
   identity?: Record<string, unknown> | null;
