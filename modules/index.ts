@@ -3,9 +3,11 @@
 // modules/registry.test.ts checks every entry has a schema with documented keys and a test.
 import type { Module } from "../agent/types";
 import { aptConfigure } from "./apt_configure";
+import { aptPipelining } from "./apt_pipelining";
 import { bootcmd } from "./bootcmd";
 import { caCerts } from "./ca_certs";
 import { diskSetup } from "./disk_setup";
+import { disableEc2Metadata } from "./disable_ec2_metadata";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
@@ -58,9 +60,11 @@ export const MODULES: readonly Module[] = [
   keyboard,
   locale,
   setPasswords,
+  aptPipelining,
   aptConfigure,
   ntp,
   timezone,
+  disableEc2Metadata,
   grubFallback,
   // final
   packageUpdateUpgradeInstall,

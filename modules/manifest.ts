@@ -105,6 +105,7 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   { id: "keyboard", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["keyboard"], idle: "no keyboard", load: () => import("./keyboard").then((m) => m.keyboard) },
   { id: "locale", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["locale", "locale_configfile"], idle: "no locale", load: () => import("./locale").then((m) => m.locale) },
   { id: "set_passwords", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["password", "chpasswd"], idle: "no password or chpasswd", load: () => import("./set_passwords").then((m) => m.setPasswords) },
+  { id: "apt_pipelining", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["apt_pipelining"], idle: "no apt_pipelining", load: () => import("./apt_pipelining").then((m) => m.aptPipelining) },
   {
     id: "apt_configure",
     stage: "config",
@@ -118,6 +119,7 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   },
   { id: "ntp", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["ntp"], idle: "no ntp key", load: () => import("./ntp").then((m) => m.ntp) },
   { id: "timezone", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["timezone"], idle: "no timezone", load: () => import("./timezone").then((m) => m.timezone) },
+  { id: "disable_ec2_metadata", stage: "config", frequency: "always", runs: "with-keys", keys: ["disable_ec2_metadata"], idle: "no disable_ec2_metadata", load: () => import("./disable_ec2_metadata").then((m) => m.disableEc2Metadata) },
   { id: "grub_fallback", stage: "config", frequency: "always", runs: "always", keys: ["grub_fallback"], load: () => import("./grub_fallback").then((m) => m.grubFallback) },
   // final
   {

@@ -434,6 +434,9 @@ const localeAndCaCerts: CompatCase[] = [
   },
   { name: "seed_random: base64 data appended to a file", metaData: meta("iid-seed-file"), files: { "/var/tmp/seed": "before|" }, userData: "#cloud-config\nrandom_seed:\n  file: /var/tmp/seed\n  data: bXkgcmFuZG9tIHN0cmluZw==\n  encoding: b64\n" },
   { name: "seed_random: raw data to /dev/urandom (the default file)", metaData: meta("iid-seed-urandom"), userData: "#cloud-config\nrandom_seed:\n  data: some entropy from the seed\n" },
+  { name: "apt_pipelining: false (cloud-init's example)", metaData: meta("iid-pipe-off"), userData: "#cloud-config\napt_pipelining: false\n" },
+  { name: "apt_pipelining: a depth", metaData: meta("iid-pipe-3"), userData: "#cloud-config\napt_pipelining: 3\n" },
+  { name: "apt_pipelining: os", metaData: meta("iid-pipe-os"), userData: "#cloud-config\napt_pipelining: os\n" },
   { name: "keyboard: cloud-init's documented example", metaData: meta("iid-kbd"), userData: "#cloud-config\nkeyboard:\n  layout: de\n  model: pc105\n  variant: nodeadkeys\n  options: compose:rwin\n" },
   { name: "locale: C.UTF-8", metaData: meta("iid-locale-c"), userData: "#cloud-config\nlocale: C.UTF-8\n" },
   {
