@@ -11,6 +11,7 @@ import { disableEc2Metadata } from "./disable_ec2_metadata";
 import { boothooks } from "./boothooks";
 import { finalMessage } from "./final_message";
 import { growpart } from "./growpart";
+import { grubDpkg } from "./grub_dpkg";
 import { grubFallback, grubFallbackBootOk } from "./grub_fallback";
 import { keyboard } from "./keyboard";
 import { keysToConsole } from "./keys_to_console";
@@ -60,6 +61,7 @@ export const MODULES: readonly Module[] = [
   keyboard,
   locale,
   setPasswords,
+  grubDpkg,
   aptPipelining,
   aptConfigure,
   ntp,

@@ -8,6 +8,7 @@
 // a module left unloaded here would have done nothing.
 import type { Module, ModuleContext, ModuleFrequency, ModuleResult, Stage } from "../agent/types";
 import { CONF_FILE as APT_CONF_FILE, PROXY_FILE as APT_PROXY_FILE } from "./apt_configure/files";
+import { GRUB_PC_INSTALLED } from "./grub_dpkg/installed";
 import { blockDeviceMapping, mapsEc2Defaults } from "./mounts/block-device-mapping";
 import { metadataSeed } from "./seed_random/metadata-seed";
 
@@ -105,6 +106,17 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   { id: "keyboard", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["keyboard"], idle: "no keyboard", load: () => import("./keyboard").then((m) => m.keyboard) },
   { id: "locale", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["locale", "locale_configfile"], idle: "no locale", load: () => import("./locale").then((m) => m.locale) },
   { id: "set_passwords", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["password", "chpasswd"], idle: "no password or chpasswd", load: () => import("./set_passwords").then((m) => m.setPasswords) },
+  {
+    id: "grub_dpkg",
+    stage: "config",
+    frequency: "per-instance",
+    runs: "with-keys",
+    keys: ["grub_dpkg", "grub-dpkg"],
+    idle: "grub-pc is not installed",
+    // With no key, cloud-init answers grub-pc's questions on Debian anyway: sprout does where grub-pc is installed.
+    alsoWhen: (ctx) => ctx.host.root.exists(GRUB_PC_INSTALLED),
+    load: () => import("./grub_dpkg").then((m) => m.grubDpkg),
+  },
   { id: "apt_pipelining", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["apt_pipelining"], idle: "no apt_pipelining", load: () => import("./apt_pipelining").then((m) => m.aptPipelining) },
   {
     id: "apt_configure",

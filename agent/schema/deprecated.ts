@@ -26,6 +26,7 @@ export const DEPRECATED_VALUES: Array<{ path: string[]; test: (v: unknown) => bo
   { path: ["manage_etc_hosts"], test: (v) => v === "template", message: 'manage_etc_hosts: template is deprecated; write manage_etc_hosts: true' },
   { path: ["users", "*", "lock-passwd"], test: () => true, message: "lock-passwd is deprecated; write lock_passwd" },
   { path: ["ca-certs"], test: () => true, message: "ca-certs is deprecated; write ca_certs" },
+  { path: ["grub-dpkg"], test: () => true, message: "grub-dpkg is deprecated; write grub_dpkg" },
   { path: ["ca_certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
   { path: ["ca-certs", "remove-defaults"], test: () => true, message: "remove-defaults is deprecated; write remove_defaults" },
   { path: ["users", "*", "sudo"], test: (v) => v === true, message: 'sudo: true is deprecated; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"' },

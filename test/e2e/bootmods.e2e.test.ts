@@ -81,6 +81,18 @@ rsyslog:
     expect(m.read("/boot/grub/menu.lst")).toBe(menu);
   });
 
+  it("answers grub-pc's debconf questions where grub-pc is installed, through the chroot's own debconf", () => {
+    // Marked installed (the chroot has grub-common for grub-editenv, not grub-pc itself).
+    m.write("/var/lib/dpkg/info/grub-pc.list", "/.\n");
+    m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-grub-dpkg\n");
+    m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\ngrub_dpkg:\n  grub-pc/install_devices: /dev/disk/by-id/virtio-root\n");
+    const b = m.boot();
+    expect(b.code, b.stderr).toBe(0);
+    const debconf = m.read("/var/cache/debconf/config.dat");
+    expect(debconf).toMatch(/Name: grub-pc\/install_devices\nTemplate: grub-pc\/install_devices\nValue: \/dev\/disk\/by-id\/virtio-root\n/);
+    expect(debconf).toMatch(/Name: grub-pc\/install_devices_empty\nTemplate: grub-pc\/install_devices_empty\nValue: false\n/);
+  });
+
   it("the grub.d script makes a menu entry grub-script-check accepts; the kernel hook keeps the links", () => {
     m.write("/etc/grub.d/42_sprout_fallback", readFileSync(join(REPO, "packaging/grub/42_sprout_fallback")), 0o755);
     m.write("/etc/kernel/postrm.d/z50-sprout-dist-kernel", readFileSync(join(REPO, "packaging/kernel/z50-sprout-dist-kernel")), 0o755);
