@@ -137,7 +137,7 @@ function setRunningHostname(root: TargetRoot, name: string): string | null {
     return null;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === "EPERM" || e.code === "EACCES" ? "sprout lacks the right to change it here (CAP_SYS_ADMIN; a container?)" : `${e.code ?? "error"}: ${e.message}`;
+    const why = e.code === "EPERM" || e.code === "EACCES" ? "sprout lacks the right to change it here (CAP_SYS_ADMIN; a container?)" : e.message;
     return `the running hostname could not be set to ${name}: ${why}; ${keep}`;
   }
 }
