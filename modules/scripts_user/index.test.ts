@@ -28,9 +28,11 @@ describe("scripts_user and the scripts directories", () => {
     root.write(`${dir}/10-noexec`, "#!/bin/sh\necho no\n", 0o644);
     root.write(`${dir}/20-nointerp`, "echo hi\n", 0o755);
     root.write(`${dir}/30-missing`, "#!/usr/bin/no-such-interpreter\necho\n", 0o755);
+    root.write(`${dir}/35-crlf`, "#!/bin/sh\r\necho from windows\r\n", 0o755);
     root.write(`${dir}/40-ok`, "#!/bin/sh\necho fine\n", 0o755);
     const res = await scriptsPerBoot.run({}, moduleContext(root));
-    expect(res.errors).toHaveLength(3);
+    expect(res.errors).toHaveLength(4);
+    expect(res.errors![3]).toBe(`35-crlf: ${dir}/35-crlf has Windows line endings (CR LF): its #! line names "/bin/sh\\r", which no system has (the script would fail to start); save it with Unix line endings (dos2unix, or your editor's LF setting)`);
     expect(res.errors![0]).toMatch(/10-noexec is not executable; make it so with chmod \+x/);
     expect(res.errors![1]).toMatch(/20-nointerp has no interpreter line; start it with one, e\.g\. #!\/bin\/sh/);
     expect(res.errors![2]).toMatch(/wants the interpreter \/usr\/bin\/no-such-interpreter, which is not installed/);

@@ -20,9 +20,12 @@ export function whyNotRunnable(ctx: ModuleContext, path: string): string | null 
   const head = root.readFile(path, 64 * 1024).subarray(0, 256);
   if (head.subarray(0, 4).toString("latin1") === "\x7fELF") return null;
   if (head.subarray(0, 2).toString("latin1") !== "#!") return `${path} has no interpreter line; start it with one, e.g. #!/bin/sh`;
-  const line = head.toString("utf8").split("\n")[0]!.slice(2).trim();
+  const rawLine = head.toString("utf8").split("\n")[0]!;
+  const line = rawLine.slice(2).trim();
   const interpreter = line.split(/\s+/)[0] ?? "";
   if (!interpreter) return `${path} has an empty #! line; name the interpreter, e.g. #!/bin/sh`;
+  // The kernel reads the #! line up to the newline: a CR before it becomes part of the name.
+  if (rawLine.endsWith("\r")) return `${path} has Windows line endings (CR LF): its #! line names "${line}\\r", which no system has (the script would fail to start); save it with Unix line endings (dos2unix, or your editor's LF setting)`;
   if (ctx.host.run.which(interpreter) === null) return `${path} wants the interpreter ${interpreter}, which is not installed (or not executable)`;
   return null;
 }
