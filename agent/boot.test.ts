@@ -97,6 +97,17 @@ describe("the stage engine", () => {
     expect(third.v1.stages.config.modules.find((m) => m.id === "timezone")?.status).toBe("not-due");
   });
 
+  it("a seed whose network-config is broken YAML is used, without it, and the status says why (cloud-init ignores it too)", async () => {
+    const r = machine();
+    seed(r, "iid-badnet", USER_DATA);
+    r.write("/var/lib/cloud/seed/nocloud/network-config", "version: 2\nethernets:\n  eth0:\n    dhcp4: [true\n");
+    const st = await boot(r);
+    expect(st.v1.datasource).toBe("NoCloud");
+    expect(read(r, "/etc/app.conf")).toBe("port=80\n");
+    expect(st.v1.errors).toEqual([]);
+    expect(st.v1.warnings).toEqual([expect.stringMatching(/^\[ds:NoCloud\] network-config in seed-dir \(\/var\/lib\/cloud\/seed\/nocloud\): YAML error at line \d+: .*; it is ignored \(the network is configured as without one\): fix its YAML$/)]);
+  });
+
   it("points cloud-init's /var/lib/cloud/instance at sprout's instance (boot-finished, user-data.txt), and leaves cloud-init's own state alone", async () => {
     const r = machine();
     seed(r, "iid-link", USER_DATA);

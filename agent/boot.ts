@@ -93,6 +93,11 @@ function adopt(ctx: BootContext, ds: Datasource, data: InstanceData): void {
   const { h } = ctx;
   const dirName = instanceDirName(data.instanceId);
   if (dirName.changed) ctx.status.v1.warnings.push(`instance-id ${JSON.stringify(data.instanceId)} is not a safe directory name; its state is kept in instances/${dirName.name}`);
+  for (const w of data.warnings ?? []) {
+    const message = `[ds:${ds.id}] ${w}`;
+    ctx.status.v1.warnings.push(message);
+    h.log.warn(message);
+  }
   const act = activateInstance(h.root, data.instanceId);
   // Copies of what the datasource holds: a crash loses nothing the next boot does not
   // read again, so they skip the fsync (the instance-id and semaphores are what must last).

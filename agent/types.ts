@@ -32,6 +32,8 @@ export interface InstanceData {
   extraV1?: JsonObject;
   /** Dotted paths under `ds` that must not appear in the redacted instance data. */
   sensitivePaths?: string[];
+  /** Problems that did not stop the datasource (an optional file it could not read): `sprout status` shows them. */
+  warnings?: string[];
 }
 
 export interface DatasourceContext {

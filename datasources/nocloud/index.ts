@@ -2,7 +2,7 @@
 // from a seed directory, the kernel command line (ds=nocloud;s=...;i=...;h=...),
 // or datasource.NoCloud.seedfrom in the system config. Paths and forms are
 // cloud-init's, so seeds written for cloud-init work unchanged.
-import { DatasourceError, FetchError, NeedNetworkError } from "../../agent/errors";
+import { DatasourceError, FetchError, NeedNetworkError, SproutError } from "../../agent/errors";
 import type { Host } from "../../agent/host/types";
 import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
@@ -19,6 +19,8 @@ export interface SeedFiles {
   userData: Buffer | null;
   vendorData: Buffer | null;
   networkConfig: Buffer | null;
+  /** Optional files that could not be read (the seed is used without them). */
+  warnings?: string[];
 }
 
 function cmdlineSeed(h: Host, ctx: DatasourceContext): NoCloudCmdline | null {
@@ -123,13 +125,29 @@ export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string,
     if (res.status === 404 && !required) return null;
     throw new DatasourceError(ds, `seed file ${url} answered HTTP ${res.status}`, { hint: required ? "meta-data must exist at the seed URL" : "the server failed; check its logs" });
   };
+  const warnings: string[] = [];
+  /**
+   * vendor-data and network-config: a seed works without them, so one the server will not
+   * give (S3 answers 403 for a key that does not exist, a proxy 500) is a warning, and
+   * the seed is used, as cloud-init ignores a vendor-data it cannot read.
+   */
+  const getOptional = async (name: string): Promise<Buffer | null> => {
+    try {
+      return await get(name, false);
+    } catch (err) {
+      const text = err instanceof SproutError ? err.message.slice(err.prefix.length + 1) : String(err);
+      warnings.push(`${text}; the seed is used without its ${name}`);
+      return null;
+    }
+  };
   const metaData = (await get("meta-data", true))!;
   return {
     where: `seed-url (${base})`,
     metaData,
     userData: await get("user-data", false),
-    vendorData: await get("vendor-data", false),
-    networkConfig: await get("network-config", false),
+    vendorData: await getOptional("vendor-data"),
+    networkConfig: await getOptional("network-config"),
+    warnings,
   };
 }
 
@@ -144,10 +162,13 @@ function toInstanceData(seed: SeedFiles, cmd: NoCloudCmdline | null): InstanceDa
   }
   const hostname = md["local-hostname"] ?? md.hostname ?? null;
   let networkConfig: unknown = null;
+  const warnings = [...(seed.warnings ?? [])];
   if (seed.networkConfig) {
     const parsed = parseYaml(seed.networkConfig.toString("utf8"));
-    if (parsed.errors.length > 0) throw new DatasourceError("NoCloud", `network-config in ${seed.where}: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { hint: "fix the YAML of network-config" });
-    networkConfig = parsed.value;
+    // As cloud-init (load_yaml gives None): the seed's other files are used, and the
+    // network comes up as without a network-config, with a warning that says why.
+    if (parsed.errors.length > 0) warnings.push(`network-config in ${seed.where}: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}; it is ignored (the network is configured as without one): fix its YAML`);
+    else networkConfig = parsed.value;
   }
   return {
     instanceId: String(iid),
@@ -162,6 +183,7 @@ function toInstanceData(seed: SeedFiles, cmd: NoCloudCmdline | null): InstanceDa
     userData: seed.userData,
     vendorData: seed.vendorData,
     networkConfig,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 

@@ -117,6 +117,18 @@ describe("NoCloud seed URLs", () => {
     expect(d).toMatchObject({ instanceId: "only-md", userData: null, vendorData: null, networkConfig: null });
   });
 
+  it("uses the seed when the server will not give vendor-data or network-config (S3's 403 for a missing key, a 500), and says so", async () => {
+    srv = await startSeedServer({ ...SEED, "/seed/vendor-data": { status: 403 }, "/seed/network-config": { status: 500 } });
+    root = tempRoot();
+    const d = await noCloud.fetch(root.host(), ctx(`ds=nocloud;s=${srv.url}/seed/`));
+    expect(d).toMatchObject({ instanceId: "iid-net-1", vendorData: null, networkConfig: null });
+    expect(d.userData?.toString()).toBe("#cloud-config\nhostname: netbox\n");
+    expect(d.warnings).toEqual([
+      `seed file ${srv.url}/seed/vendor-data answered HTTP 403; the seed is used without its vendor-data`,
+      `seed file ${srv.url}/seed/network-config answered HTTP 500; the seed is used without its network-config`,
+    ]);
+  });
+
   it("defers an http seed from the local stage to the network stage", async () => {
     root = tempRoot();
     const err = await noCloud.fetch(root.host(), ctx("ds=nocloud;s=http://127.0.0.1:9/seed/", { stage: "local" })).catch((e: unknown) => e);
