@@ -4,6 +4,7 @@
 // cloud-init's, so seeds written for cloud-init work unchanged.
 import { DatasourceError, FetchError, NeedNetworkError, SproutError } from "../../agent/errors";
 import type { Host } from "../../agent/host/types";
+import { deepMerge } from "../../agent/merge";
 import { normalizeSshKeys, readDmi } from "../../agent/platform";
 import type { Datasource, DatasourceContext, InstanceData, JsonObject } from "../../agent/types";
 import { parseYaml } from "../../agent/yaml";
@@ -21,6 +22,8 @@ export interface SeedFiles {
   networkConfig: Buffer | null;
   /** Optional files that could not be read (the seed is used without them). */
   warnings?: string[];
+  /** Meta-data that wins over the file's: a local seed's, when its meta-data chains to a seedfrom URL. */
+  metaDataOver?: JsonObject;
 }
 
 function cmdlineSeed(h: Host, ctx: DatasourceContext): NoCloudCmdline | null {
@@ -151,8 +154,30 @@ export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string,
   };
 }
 
+/**
+ * A seed directory or volume whose meta-data names `seedfrom: URL` is read from that URL,
+ * as cloud-init does (a small cidata volume that only points at the real seed): the URL's
+ * user-data and vendor-data are used, and its meta-data under the local one (the local
+ * values win). Over http(s) in the local stage this defers to the network stage.
+ */
+async function followSeedfrom(h: Host, ctx: DatasourceContext, local: SeedFiles): Promise<SeedFiles> {
+  const md = parseMetaData(local.metaData, seedSource(local));
+  const seedfrom = md.seedfrom;
+  if (seedfrom === undefined) return local;
+  if (typeof seedfrom !== "string" || !seedfrom.trim()) {
+    throw new DatasourceError("NoCloud", `seedfrom in ${local.where}'s meta-data is not a URL`, { hint: "write seedfrom: http://host/path/ (or https://, file://), or remove it" });
+  }
+  const remote = await readSeedUrl(h, ctx, seedfrom.trim());
+  return { ...remote, where: `${local.where} -> ${remote.where}`, networkConfig: local.networkConfig ?? remote.networkConfig, metaDataOver: md };
+}
+
+function seedSource(seed: SeedFiles): string {
+  return seed.where.replace(/^.*\((.*)\)$/, "$1") + "/meta-data";
+}
+
 function toInstanceData(seed: SeedFiles, cmd: NoCloudCmdline | null): InstanceData {
-  const md: JsonObject = parseMetaData(seed.metaData, seed.where.replace(/^.*\((.*)\)$/, "$1") + "/meta-data");
+  const parsed = parseMetaData(seed.metaData, seedSource(seed));
+  const md: JsonObject = seed.metaDataOver ? (deepMerge(parsed, seed.metaDataOver) as JsonObject) : parsed;
   // Values given on the kernel command line win over the seed's, as in cloud-init.
   if (cmd?.instanceId) md["instance-id"] = cmd.instanceId;
   if (cmd?.localHostname) md["local-hostname"] = cmd.localHostname;
@@ -207,11 +232,11 @@ export const noCloud: Datasource = {
   async fetch(h, ctx) {
     const cmd = cmdlineSeed(h, ctx);
     const dir = seedDirWithFiles(h);
-    if (dir) return toInstanceData(readSeedDir(h, dir), cmd);
+    if (dir) return toInstanceData(await followSeedfrom(h, ctx, readSeedDir(h, dir)), cmd);
     const seedfrom = cmd?.seedfrom || configuredSeedfrom(ctx);
     if (seedfrom) return toInstanceData(await readSeedUrl(h, ctx, seedfrom), cmd);
     const device = findSeedDevice(h, ctx);
-    if (device) return toInstanceData(device, cmd);
+    if (device) return toInstanceData(await followSeedfrom(h, ctx, device), cmd);
     if (cmd) {
       // ds=nocloud;i=...;h=... alone: meta-data from the command line, no user-data.
       return toInstanceData({ where: "cmdline", metaData: Buffer.alloc(0), userData: null, vendorData: null, networkConfig: null }, cmd);

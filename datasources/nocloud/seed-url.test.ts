@@ -129,6 +129,27 @@ describe("NoCloud seed URLs", () => {
     ]);
   });
 
+  it("follows seedfrom in a seed directory's meta-data (a cidata volume that points at the real seed), local values winning, as cloud-init", async () => {
+    srv = await startSeedServer(SEED);
+    root = tempRoot({ "/var/lib/cloud/seed/nocloud/meta-data": `instance-id: iid-local\nseedfrom: ${srv.url}/seed/\n`, "/var/lib/cloud/seed/nocloud/user-data": "#cloud-config\nhostname: local-one\n" });
+    // In the local stage an http seed waits for the network stage.
+    expect(await noCloud.fetch(root.host(), ctx("", { stage: "local" })).catch((e: unknown) => e)).toBeInstanceOf(NeedNetworkError);
+    const d = await noCloud.fetch(root.host(), ctx(""));
+    expect(d).toMatchObject({ instanceId: "iid-local", localHostname: "netbox", subplatform: `seed-dir (/var/lib/cloud/seed/nocloud) -> seed-url (${srv.url}/seed/)` });
+    expect(d.userData?.toString()).toBe("#cloud-config\nhostname: netbox\n");
+    expect(srv.requests).toEqual(["/seed/meta-data", "/seed/user-data", "/seed/vendor-data", "/seed/network-config"]);
+  });
+
+  it("refuses a seedfrom in meta-data that is no URL, or has a scheme it cannot read, and says what to write", async () => {
+    for (const [value, message] of [["42", /seedfrom in seed-dir .*'s meta-data is not a URL/], ["ftp://h/seed/", /seedfrom "ftp:\/\/h\/seed\/" has an unsupported scheme "ftp"/]] as const) {
+      root?.cleanup();
+      root = tempRoot({ "/var/lib/cloud/seed/nocloud/meta-data": `instance-id: x\nseedfrom: ${value}\n` });
+      const err = await noCloud.fetch(root.host(), ctx("")).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatasourceError);
+      expect((err as DatasourceError).message).toMatch(message);
+    }
+  });
+
   it("defers an http seed from the local stage to the network stage", async () => {
     root = tempRoot();
     const err = await noCloud.fetch(root.host(), ctx("ds=nocloud;s=http://127.0.0.1:9/seed/", { stage: "local" })).catch((e: unknown) => e);
