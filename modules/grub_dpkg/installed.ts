@@ -1,3 +1,6 @@
 // Apart from the module, so a boot can check it without loading the module (modules/manifest.ts).
-/** Present when grub-pc (grub for BIOS booting) is installed; EFI-only images have none. */
-export const GRUB_PC_INSTALLED = "/var/lib/dpkg/info/grub-pc.list";
+/**
+ * grub's BIOS modules, which grub-pc brings (through grub-pc-bin): EFI-only images have
+ * none. A file, not dpkg's database: sprout reads no package manager's private files.
+ */
+export const GRUB_PC_INSTALLED = "/usr/lib/grub/i386-pc/boot.img";

@@ -82,8 +82,8 @@ rsyslog:
   });
 
   it("answers grub-pc's debconf questions where grub-pc is installed, through the chroot's own debconf", () => {
-    // Marked installed (the chroot has grub-common for grub-editenv, not grub-pc itself).
-    m.write("/var/lib/dpkg/info/grub-pc.list", "/.\n");
+    // grub-pc marked installed by its BIOS boot image (the chroot has grub-common for grub-editenv, not grub-pc).
+    m.write("/usr/lib/grub/i386-pc/boot.img", "stand-in\n");
     m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-grub-dpkg\n");
     m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\ngrub_dpkg:\n  grub-pc/install_devices: /dev/disk/by-id/virtio-root\n");
     const b = m.boot();
