@@ -152,6 +152,7 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
   let vendorData: Buffer | null = null;
   let networkConfig = env.networkConfig;
   let subplatform = found.where;
+  const warnings: string[] = [];
   if (env.seedfrom) {
     // cloud-init appends the file name to seedfrom as it is ("http://h/sm-" -> "http://h/sm-meta-data").
     const base = env.seedfrom.includes("%s") || env.seedfrom.endsWith("/") ? env.seedfrom : `${env.seedfrom}%s`;
@@ -160,10 +161,12 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
     metaData = { ...parseMetaData(seed.metaData, `${env.seedfrom}meta-data`), ...metaData };
     userData = seed.userData ?? userData;
     vendorData = seed.vendorData;
+    warnings.push(...(seed.warnings ?? []));
     if (networkConfig === null && seed.networkConfig) {
       const parsed = parseYaml(seed.networkConfig.toString("utf8"));
-      if (parsed.errors.length) throw new DatasourceError("OVF", `network-config from ${env.seedfrom}: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, { hint: "fix the YAML of the seed's network-config" });
-      networkConfig = parsed.value ?? null;
+      // As for a NoCloud seed: the rest of the seed is used, the network configured as without it.
+      if (parsed.errors.length) warnings.push(`network-config from ${env.seedfrom}: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}; it is ignored (the network is configured as without one): fix its YAML`);
+      else networkConfig = parsed.value ?? null;
     }
     subplatform += ` seed (${env.seedfrom})`;
   }
@@ -194,6 +197,7 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
     networkConfig,
     extraDs,
     sensitivePaths,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 

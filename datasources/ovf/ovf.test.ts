@@ -266,9 +266,10 @@ describe("OVF datasource", () => {
   it("defers an http seedfrom to the network stage, then reads it (cloud-init appends the name to the prefix)", async () => {
     const http = await import("node:http");
     const server = http.createServer((req, res) => {
-      const files: Record<string, string> = { "/sm-meta-data": "instance-id: iid-http\nlocal-hostname: fromseed\n", "/sm-user-data": "#cloud-config\nruncmd: [true]\n" };
+      const files: Record<string, string> = { "/sm-meta-data": "instance-id: iid-http\nlocal-hostname: fromseed\n", "/sm-user-data": "#cloud-config\nruncmd: [true]\n", "/sm-network-config": "version: 2\nethernets: [\n" };
       const body = files[req.url ?? ""];
-      res.writeHead(body === undefined ? 404 : 200);
+      // vendor-data as S3 answers a key that does not exist.
+      res.writeHead(req.url === "/sm-vendor-data" ? 403 : body === undefined ? 404 : 200);
       res.end(body ?? "");
     });
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
@@ -282,6 +283,12 @@ describe("OVF datasource", () => {
       expect(data.instanceId).toBe("iid-http");
       expect(data.localHostname).toBe("ovfname"); // the OVF property wins
       expect(data.userData?.toString()).toBe("#cloud-config\nruncmd: [true]\n");
+      // The seed's extras that cannot be used are warnings, not a refused seed.
+      expect(data.networkConfig).toBeNull();
+      expect(data.warnings).toEqual([
+        `seed file http://127.0.0.1:${port}/sm-vendor-data answered HTTP 403; the seed is used without its vendor-data`,
+        expect.stringMatching(/^network-config from http:\/\/127\.0\.0\.1:\d+\/sm-: YAML error at line \d+: .*; it is ignored/),
+      ]);
     } finally {
       server.close();
       r.cleanup();
