@@ -89,6 +89,8 @@ export function checkInstanceData(d: InstanceData): void {
   expect(d.metaData).not.toBeNull();
   expect(d.userData === null || Buffer.isBuffer(d.userData)).toBe(true);
   expect(d.vendorData === null || Buffer.isBuffer(d.vendorData)).toBe(true);
+  // Warnings, when there are any, are sentences for `sprout status`: non-empty strings.
+  if (d.warnings !== undefined) for (const w of d.warnings) expect(typeof w === "string" && w.length > 0).toBe(true);
   // The instance data must survive JSON (it is written to /run/sprout/instance-data.json).
   expect(() => JSON.stringify({ ...d, userData: null, vendorData: null })).not.toThrow();
 }
