@@ -57,6 +57,9 @@ describe("grub_dpkg", () => {
     expect(await grubDpkg.run({ grub_dpkg: { enabled: false } }, off.ctx)).toEqual({ status: "skipped", detail: "grub_dpkg.enabled is false" });
     expect(off.rec.runs).toEqual([]);
     expect((await grubDpkg.run({ grub_dpkg: "yes" }, live({}).ctx)).errors![0]).toMatch(/grub_dpkg must be a mapping/);
+    const twoLines = live({});
+    expect((await grubDpkg.run({ grub_dpkg: { "grub-pc/install_devices": "/dev/sda\nother q string v" } }, twoLines.ctx)).errors![0]).toMatch(/device names on one line/);
+    expect(twoLines.rec.runs).toEqual([]);
   });
 
   it("does nothing without grub-pc (an EFI image) unless configured; under --root only with the devices given, through chroot", async () => {

@@ -58,7 +58,7 @@ async function run(cfg: Record<string, unknown>, ctx: ModuleContext) {
   if (isFalse(mine.enabled ?? true)) return { status: "skipped" as const, detail: "grub_dpkg.enabled is false" };
   let devices = mine["grub-pc/install_devices"];
   let note: string | undefined;
-  if (devices !== undefined && devices !== null && typeof devices !== "string") return { status: "unchanged" as const, errors: ['grub_dpkg: grub-pc/install_devices must be a device name as text, such as "/dev/sda"'] };
+  if (devices !== undefined && devices !== null && (typeof devices !== "string" || /[\r\n]/.test(devices))) return { status: "unchanged" as const, errors: ['grub_dpkg: grub-pc/install_devices must be device names on one line, such as "/dev/sda"'] };
   if (devices === undefined || devices === null) {
     // An image being built boots on some other machine's disk: only that machine can tell.
     if (!h.root.isSystemRoot) return { status: "skipped" as const, detail: "the target is not the running system: its boot disk is known only when it boots (or set grub-pc/install_devices)" };
