@@ -152,7 +152,7 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
   let vendorData: Buffer | null = null;
   let networkConfig = env.networkConfig;
   let subplatform = found.where;
-  const warnings: string[] = [];
+  const warnings = [...env.warnings];
   if (env.seedfrom) {
     // cloud-init appends the file name to seedfrom as it is ("http://h/sm-" -> "http://h/sm-meta-data").
     const base = env.seedfrom.includes("%s") || env.seedfrom.endsWith("/") ? env.seedfrom : `${env.seedfrom}%s`;

@@ -146,13 +146,6 @@ const broken: Machine[] = [
     },
   },
   {
-    name: "network-config that is not base64",
-    setup: (r) => {
-      r.write("/var/lib/cloud/seed/ovf-env.xml", envXml({ "instance-id": "x", "network-config": "version: 2" }));
-      return {};
-    },
-  },
-  {
     name: "a named ISO device that is empty (no media)",
     setup: (r) => {
       r.write("/dev/sr7", "");
@@ -260,6 +253,20 @@ describe("OVF datasource", () => {
       expect(data.subplatform).toBe("seed-file (/var/lib/cloud/seed/ovf-env.xml)");
     } finally {
       r.cleanup();
+    }
+  });
+
+  it("ignores a network-config property it cannot read (not base64, not YAML) and uses the rest, with a warning, as cloud-init", async () => {
+    const notYaml = Buffer.from("version: 2\nethernets: [\n").toString("base64");
+    for (const [value, why] of [["version: 2", /the network-config property is not base64; it is ignored .*: encode network-config with `base64 -w0/], [notYaml, /network-config: YAML error at line \d+: .*; it is ignored .*: fix the YAML of network-config/]] as const) {
+      const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": envXml({ "instance-id": "iid-netcfg", hostname: "still-named", "network-config": value }) });
+      try {
+        const data = await ovf.fetch(r.host(), ctx());
+        expect(data).toMatchObject({ instanceId: "iid-netcfg", localHostname: "still-named", networkConfig: null });
+        expect(data.warnings).toEqual([expect.stringMatching(why)]);
+      } finally {
+        r.cleanup();
+      }
     }
   });
 

@@ -25,6 +25,8 @@ export interface OvfEnv {
   /** The default user's password as given (plain text or "RANDOM"): hash it before storing it. */
   password: string | null;
   networkConfig: unknown;
+  /** What was given but cannot be used (a network-config that is not base64 YAML): the rest of the environment is. */
+  warnings: string[];
   /** cloud-init's meta-data view: the instance-id, local-hostname, public-keys and seedfrom that were given. */
   metaData: JsonObject;
 }
@@ -84,18 +86,22 @@ function interpret(props: Record<string, string>, where: string): OvfEnv {
   const rawUd = props["user-data"];
   const userData = rawUd ? decodeUserData(rawUd, where) : null;
 
+  // A network-config that cannot be read is ignored and the rest of the environment used,
+  // as cloud-init does ("Ignore network-config in wrong format"), with a warning that says why.
   let networkConfig: unknown = null;
+  const warnings: string[] = [];
   const nc = val("network-config");
   if (nc) {
+    const ignored = (why: string, fix: string) => warnings.push(`${where}: ${why}; it is ignored (the network is configured as without one): ${fix}`);
     const bytes = strictBase64(nc);
-    if (!bytes) fail(where, "the network-config property is not base64", "encode network-config with `base64 -w0 network-config.yaml`");
-    const text = utf8Text(bytes);
-    if (text === null) fail(where, "the network-config property decodes to bytes that are not UTF-8 text", "encode a YAML network-config (version 1 or 2) with base64");
-    const parsed = parseYaml(text);
-    if (parsed.errors.length) fail(where, `network-config: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, "fix the YAML of network-config, then base64-encode it again");
-    networkConfig = parsed.value;
+    const text = bytes && utf8Text(bytes);
+    const parsed = text ? parseYaml(text) : null;
+    if (!bytes) ignored("the network-config property is not base64", "encode network-config with `base64 -w0 network-config.yaml`");
+    else if (text === null) ignored("the network-config property decodes to bytes that are not UTF-8 text", "encode a YAML network-config (version 1 or 2) with base64");
+    else if (parsed && parsed.errors.length) ignored(`network-config: YAML error at line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.message}`, "fix the YAML of network-config, then base64-encode it again");
+    else networkConfig = parsed?.value ?? null;
   }
-  return { properties: props, instanceId, localHostname, seedfrom, publicKeys, userData, password: val("password"), networkConfig, metaData };
+  return { properties: props, instanceId, localHostname, seedfrom, publicKeys, userData, password: val("password"), networkConfig, warnings, metaData };
 }
 
 /**
