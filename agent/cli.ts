@@ -2,6 +2,7 @@
 import { formatOptions, parseArgs, UsageError } from "./commands/args";
 import { COMMANDS } from "./commands";
 import type { Globals } from "./commands/types";
+import { writeConsole } from "./host/console";
 import { VERSION } from "./version";
 
 function mainHelp(): string {
@@ -23,7 +24,7 @@ function mainHelp(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const g: Globals = { root: "/", out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+  const g: Globals = { root: "/", out: (t) => writeConsole(1, t), err: (t) => writeConsole(2, t) };
   let i = 0;
   // Global options come before the command.
   for (; i < argv.length; i++) {
@@ -72,33 +73,6 @@ function usage(g: Globals, message: string, usageLine = "sprout [--root DIR] COM
 }
 
 // `sprout query --all | head` closes the pipe early: that is not an error.
-function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
-// Node makes process.stdout/stderr on first use (a tty, pipe or file stream, each
-// loading its own modules): a quiet boot never writes to them and should not pay
-// for them. So the EPIPE guard goes on when a stream is first touched, by anyone.
-for (const name of ["stdout", "stderr"] as const) {
-  const made = Object.getOwnPropertyDescriptor(process, name);
-  if (!made?.get || !made.configurable) {
-    exitQuietlyOnEpipe(process[name]);
-    continue;
-  }
-  Object.defineProperty(process, name, {
-    configurable: true,
-    enumerable: made.enumerable,
-    get() {
-      const stream = made.get!.call(process) as NodeJS.WriteStream;
-      Object.defineProperty(process, name, { configurable: true, enumerable: made.enumerable, writable: false, value: stream });
-      exitQuietlyOnEpipe(stream);
-      return stream;
-    },
-  });
-}
-
 // When nothing is left to do, exit at once: letting Node return normally makes V8 free
 // its whole heap first, about 8 ms a boot on a small VM, for memory the kernel frees anyway.
 // "beforeExit" comes only once the event loop is empty (no socket, child or timer left), and
@@ -110,7 +84,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`sprout: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nplease report it with /var/log/sprout.log\n`);
+    writeConsole(2, `sprout: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nplease report it with /var/log/sprout.log\n`);
     process.exitCode = 1;
   },
 );

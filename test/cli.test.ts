@@ -140,4 +140,30 @@ describe("sprout CLI", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
+
+  it("writes all of a long output into a pipe its parent made non-blocking, however slowly it is read", () => {
+    // Python holds the pipe's read end, shrinks the pipe to one page, makes the write end
+    // non-blocking (as some supervisors leave it), and starts reading only after a pause:
+    // sprout's writes meet a full pipe (EAGAIN) and must wait, not drop or fail.
+    const script = `
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen([sys.argv[1], sys.argv[2], "schema", "--docs"], stdout=w)
+os.close(w)
+time.sleep(0.5)
+out = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    out += chunk
+print(p.wait(), len(out), out.count(b"\\n"))
+`;
+    const r = spawnSync("python3", ["-c", script, process.execPath, BUNDLE], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off" } });
+    const direct = spawnSync(process.execPath, [BUNDLE, "schema", "--docs"], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off" }, maxBuffer: 64 * 1024 * 1024 });
+    expect(Buffer.byteLength(direct.stdout)).toBeGreaterThan(8 * 4096); // many times what the pipe holds
+    expect(r.stdout.trim(), r.stderr).toBe(`0 ${Buffer.byteLength(direct.stdout)} ${direct.stdout.split("\n").length - 1}`);
+  });
 });

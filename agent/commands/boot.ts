@@ -1,6 +1,7 @@
 import { runStages } from "../boot";
 import { carryOutPowerState } from "../../modules/power_state_change/request";
 import { createHost } from "../host";
+import { writeConsole } from "../host/console";
 import { acquireLock } from "../lock";
 import { stageGates } from "../stage-gates";
 import { bootState, exitCodeFor } from "../status";
@@ -22,7 +23,7 @@ async function runWithLock(g: Globals, stages: Stage[], a: Parsed): Promise<numb
   }
   try {
     const gates = a.options.gates === true ? stageGates(h) : undefined;
-    const status = await runStages(h, stages, { echo: quiet ? null : (t) => process.stdout.write(t), gates });
+    const status = await runStages(h, stages, { echo: quiet ? null : (t) => writeConsole(1, t), gates });
     h.log.flush();
     // After the status is on disk: a reboot or power-off asked for by power_state.
     if (stages.includes("final")) {

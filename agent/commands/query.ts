@@ -1,4 +1,5 @@
 import { createHost } from "../host";
+import { writeConsole } from "../host/console";
 import { INSTANCE_DATA, INSTANCE_DATA_SENSITIVE, lookupKey } from "../instance-data";
 import { STATE_DIR } from "../instance-state";
 import { UsageError } from "./args";
@@ -51,7 +52,7 @@ export const queryCommand: Command = {
         return 1;
       }
       const data = h.root.tryReadFile(`${STATE_DIR}/instance/${key === "userdata" ? "user-data.txt" : "vendor-data.txt"}`);
-      if (data) process.stdout.write(data);
+      if (data) writeConsole(1, data);
       return 0;
     }
     const found = lookupKey(doc, key);

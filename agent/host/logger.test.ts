@@ -7,6 +7,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "./logger";
 import type { LogRecord } from "./types";
 
+// What the logger writes to the console (fd 2), caught instead of written.
+const consoleOut = vi.hoisted(() => [] as string[]);
+vi.mock("./console", () => ({ writeConsole: (_fd: 1 | 2, text: string | Uint8Array) => void consoleOut.push(String(text)) }));
+
 const lines = (file: string) =>
   readFileSync(file, "utf8")
     .trim()
@@ -62,22 +66,22 @@ describe("createLogger", () => {
   });
 
   it("echoes records at or above the console level as one readable line", () => {
-    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    consoleOut.length = 0;
     const log = createLogger({ file: null, consoleLevel: "warn" });
     log.info("quiet");
     log.child({ stage: "network", module: "ssh" }).warn("no host keys", { path: "/etc/ssh" });
-    const out = write.mock.calls.map((c) => String(c[0])).join("");
+    const out = consoleOut.join("");
     expect(out).not.toContain("quiet");
     expect(out).toMatch(/sprout\[network\/ssh\]: WARNING no host keys \(path=\/etc\/ssh\)\n$/);
   });
 
   it("logs to the console only, with the reason, when the file cannot be opened", () => {
-    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    consoleOut.length = 0;
     const dir = mkdtempSync(join(tmpdir(), "sprout-log-"));
     writeFileSync(join(dir, "not-a-dir"), "");
     const log = createLogger({ file: join(dir, "not-a-dir/sprout.log"), consoleLevel: "info" });
     log.info("still here");
-    const out = write.mock.calls.map((c) => String(c[0])).join("");
+    const out = consoleOut.join("");
     expect(out).toMatch(/cannot open log .*not-a-dir\/sprout\.log .*logging to the console only/);
     expect(out).toContain("still here");
   });

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeConsole } from "./console";
 import type { LogFields, LogRecord, Logger } from "./types";
 
 export interface LoggerOptions {
@@ -27,7 +28,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       fs.mkdirSync(path.dirname(opts.file), { recursive: true });
       fd = fs.openSync(opts.file, "a", 0o640);
     } catch (err) {
-      process.stderr.write(`sprout: cannot open log ${opts.file} (${(err as Error).message}); logging to the console only\n`);
+      writeConsole(2, `sprout: cannot open log ${opts.file} (${(err as Error).message}); logging to the console only\n`);
     }
   }
   const sinks: Array<(r: LogRecord) => void> = [];
@@ -48,7 +49,7 @@ export function createLogger(opts: LoggerOptions): Logger {
         // A full disk must not stop the boot; the console still gets the line.
       }
     }
-    if (RANK[level] >= consoleRank) process.stderr.write(journalPrefix(rec) + consoleLine(rec));
+    if (RANK[level] >= consoleRank) writeConsole(2, journalPrefix(rec) + consoleLine(rec));
     for (const sink of sinks) {
       try {
         sink(rec);
