@@ -72,7 +72,6 @@ function usage(g: Globals, message: string, usageLine = "sprout [--root DIR] COM
   return 2;
 }
 
-// `sprout query --all | head` closes the pipe early: that is not an error.
 // When nothing is left to do, exit at once: letting Node return normally makes V8 free
 // its whole heap first, about 8 ms a boot on a small VM, for memory the kernel frees anyway.
 // "beforeExit" comes only once the event loop is empty (no socket, child or timer left), and
