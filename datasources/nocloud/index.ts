@@ -24,6 +24,8 @@ export interface SeedFiles {
   warnings?: string[];
   /** Meta-data that wins over the file's: a local seed's, when its meta-data chains to a seedfrom URL. */
   metaDataOver?: JsonObject;
+  /** `metaData` parsed already (looking for seedfrom), so it is not parsed twice. */
+  parsedMetaData?: JsonObject;
 }
 
 function cmdlineSeed(h: Host, ctx: DatasourceContext): NoCloudCmdline | null {
@@ -163,7 +165,7 @@ export async function readSeedUrl(h: Host, ctx: DatasourceContext, base: string,
 async function followSeedfrom(h: Host, ctx: DatasourceContext, local: SeedFiles): Promise<SeedFiles> {
   const md = parseMetaData(local.metaData, seedSource(local));
   const seedfrom = md.seedfrom;
-  if (seedfrom === undefined) return local;
+  if (seedfrom === undefined) return { ...local, parsedMetaData: md };
   if (typeof seedfrom !== "string" || !seedfrom.trim()) {
     throw new DatasourceError("NoCloud", `seedfrom in ${local.where}'s meta-data is not a URL`, { hint: "write seedfrom: http://host/path/ (or https://, file://), or remove it" });
   }
@@ -176,7 +178,7 @@ function seedSource(seed: SeedFiles): string {
 }
 
 function toInstanceData(seed: SeedFiles, cmd: NoCloudCmdline | null): InstanceData {
-  const parsed = parseMetaData(seed.metaData, seedSource(seed));
+  const parsed = seed.parsedMetaData ?? parseMetaData(seed.metaData, seedSource(seed));
   const md: JsonObject = seed.metaDataOver ? (deepMerge(parsed, seed.metaDataOver) as JsonObject) : parsed;
   // Values given on the kernel command line win over the seed's, as in cloud-init.
   if (cmd?.instanceId) md["instance-id"] = cmd.instanceId;
