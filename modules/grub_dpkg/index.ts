@@ -2,6 +2,7 @@
 // question grub-pc/install_devices), as cloud-init does on Debian at the first boot of
 // an instance: an image's disk is not the disk of the machine it was built on, and
 // without the answer a later grub-pc upgrade stops to ask, or installs nowhere.
+import { isFalse, isTrue } from "../../agent/cloud-bool";
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { describeFailure, runInTarget } from "../../agent/target-command";
@@ -20,15 +21,6 @@ const DEVICE_SCHEMA = {
   },
 } as const;
 
-/** cloud-init's util.is_false for `enabled`. */
-function isFalse(v: unknown): boolean {
-  return v === false || (typeof v === "string" && ["off", "0", "no", "false"].includes(v.trim().toLowerCase()));
-}
-
-/** cloud-init's translate_bool for install_devices_empty given as text. */
-function asBool(v: unknown): boolean {
-  return v === true || (typeof v === "string" && ["on", "1", "yes", "true", "y"].includes(v.trim().toLowerCase()));
-}
 
 /**
  * The disk /boot is on, by its /dev/disk/by-id name where udev gives one (the first in
@@ -65,7 +57,7 @@ async function run(cfg: Record<string, unknown>, ctx: ModuleContext) {
     ({ disk: devices, note } = await bootDisk(h));
   }
   const givenEmpty = mine["grub-pc/install_devices_empty"];
-  const empty = givenEmpty === undefined || givenEmpty === null ? !devices : typeof givenEmpty === "boolean" ? givenEmpty : asBool(givenEmpty);
+  const empty = givenEmpty === undefined || givenEmpty === null ? !devices : typeof givenEmpty === "boolean" ? givenEmpty : isTrue(givenEmpty);
   const selections = `grub-pc grub-pc/install_devices string ${devices}\ngrub-pc grub-pc/install_devices_empty boolean ${empty}\n`;
   const { failure, result } = await runInTarget(h, ["debconf-set-selections"], { timeoutMs: TIMEOUT_MS, input: selections });
   if (failure) return { status: "unchanged" as const, errors: [`debconf-set-selections failed: ${failure}${result.spawnError ? " (the debconf package provides it)" : ""}`] };

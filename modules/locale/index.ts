@@ -7,6 +7,7 @@
 // Without a `locale` key nothing happens (cloud-init would apply en_US.UTF-8 to an
 // image whose /etc/default/locale has no LANG); an image builder who wants that
 // puts `locale: en_US.UTF-8` in /etc/sprout/config.yaml.
+import { isFalse } from "../../agent/cloud-bool";
 import { runInTarget } from "../../agent/target-command";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { enableInLocaleGen, findSupported, isBuiltinLocale, isLocaleName, readLocaleVar, sameLocale, setLocaleVar, similarLocales } from "./locale-files";
@@ -33,11 +34,6 @@ export const LOCALE_SCHEMA = {
     examples: ["/etc/alternate_path/locale"],
   },
 } as const;
-
-/** cloud-init's util.is_false, which turns the locale module off. */
-function isOff(v: unknown): boolean {
-  return v === false || (typeof v === "string" && ["off", "0", "no", "false"].includes(v.trim().toLowerCase()));
-}
 
 /** Enables and builds `locale`; an error message (what to do included) when the system cannot. */
 async function generate(ctx: ModuleContext, locale: string): Promise<{ error: string } | { changed: boolean }> {
@@ -74,7 +70,7 @@ export const locale: Module = {
   async run(cfg, ctx): Promise<ModuleResult> {
     const value = cfg.locale;
     if (value === undefined || value === null || value === "") return { status: "skipped", detail: "no locale" };
-    if (isOff(value)) return { status: "skipped", detail: "locale: false" };
+    if (isFalse(value)) return { status: "skipped", detail: "locale: false" };
     if (typeof value !== "string" || !isLocaleName(value.trim())) {
       return { status: "unchanged", errors: [`locale ${JSON.stringify(value)} is not a locale name; write one like en_US.UTF-8 (the names are in ${SUPPORTED})`] };
     }

@@ -5,6 +5,7 @@
 // missing (through package_update_upgrade_install's apt path) and restarts the
 // service when systemd runs the target. Every input is checked before anything is
 // written: a bad entry is an error naming it, and no file changes.
+import { isFalse } from "../../agent/cloud-bool";
 import { isPlainObject } from "../../agent/merge";
 import { systemdRunsTarget } from "../../agent/platform";
 import { describeFailure, findInTarget } from "../../agent/target-command";
@@ -69,10 +70,6 @@ const PACKAGE = /^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$/;
 const SERVICE = /^[A-Za-z0-9_.@:-]+$/;
 
 type Checked = { name: string; client: ClientConfig; servers: string[]; pools: string[]; peers: string[]; allow: string[]; text: string; renderedFrom: string } | { errors: string[] };
-
-function isFalse(v: unknown): boolean {
-  return v === false || (typeof v === "string" && ["off", "0", "no", "false"].includes(v.trim().toLowerCase()));
-}
 
 function list(ntp: Record<string, unknown>, key: string, shape: RegExp, what: string, whats: string, errors: string[]): string[] {
   const v = ntp[key];

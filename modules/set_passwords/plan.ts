@@ -2,6 +2,7 @@
 // machine: which user gets which password (plain text, a hash, or one to generate),
 // whether they expire, and a problem for each entry that cannot be used. Pure.
 // Error messages name users and positions, never a password.
+import { isTrue } from "../../agent/cloud-bool";
 import { isPlainObject } from "../../agent/merge";
 import { passwordText } from "../../agent/password-text";
 import type { CloudConfig } from "../../agent/types";
@@ -46,13 +47,6 @@ function isCryptField(value: string): boolean {
   return !rest.includes(":") && (/^\$[0-9a-z]+\$/.test(rest) || /^[./0-9A-Za-z]{13}$/.test(rest));
 }
 
-/** cloud-init's is_true / translate_bool: booleans, and "true", "yes", "on", "1" in any case. */
-function truthy(v: unknown): boolean {
-  if (typeof v === "boolean") return v;
-  if (typeof v === "string") return ["true", "yes", "on", "1"].includes(v.trim().toLowerCase());
-  if (typeof v === "number") return v === 1;
-  return false;
-}
 
 /** chpasswd reads "user:password" lines: a line break in a password would start another user's line. */
 const BREAKS = /[\r\n\0]/;
@@ -185,7 +179,7 @@ export function planPasswords(cfg: CloudConfig, defaultUser: string | null): Pas
   } else if (isPlainObject(ch)) {
     fromUsers(ch.users, plan);
     fromList(ch.list, plan);
-    if ("expire" in ch) plan.expire = truthy(ch.expire);
+    if ("expire" in ch) plan.expire = isTrue(ch.expire);
   }
   const gaveUsers = isPlainObject(ch) && ((Array.isArray(ch.users) && ch.users.length > 0) || (ch.list !== undefined && ch.list !== null && ch.list !== "" && !(Array.isArray(ch.list) && ch.list.length === 0)));
   const pw = cfg.password;
