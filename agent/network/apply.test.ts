@@ -5,8 +5,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { recordingHost } from "../../test/helpers/module-context";
-import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
+import { recordingHost, recordingRunningSystem } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseCmdline } from "../cmdline";
 import { applyNetworkConfig, bringUpLive, netplanGenerate, plannedRenames, renameLive, type NetworkApplyInput } from ".";
 import { readNics } from "./nics";
@@ -196,10 +196,8 @@ describe("applyNetworkConfig", () => {
     it("brings the rendered interfaces up on the running system, bounded, as cloud-init's activators: ifup each, netplan apply, or restart networkd", async () => {
       const root = machine();
       const live = (answer?: Parameters<typeof recordingHost>[1]) => {
-        const rec = recordingHost(root.host(), answer);
         // As on the running system with systemd (the recorded runner acts on nothing).
-        rec.host = { ...rec.host, root: asRunningSystem(rec.host.root, { exists: (p: string) => p === "/run/systemd/system" || root.host().root.exists(p) }), run: { ...rec.host.run, which: (n: string) => (n === "systemctl" ? "/bin/systemctl" : null) } };
-        return rec;
+        return recordingRunningSystem(root.host(), ["systemctl"], answer, { exists: (p: string) => p === "/run/systemd/system" || root.host().root.exists(p) });
       };
       const warnings: string[] = [];
       const eni = live();

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Host } from "../../agent/host/types";
-import { moduleContext, recordingHost } from "../../test/helpers/module-context";
-import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
+import { moduleContext, recordingHost, recordingRunningSystem } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { disableEc2Metadata } from ".";
 
 let root: TempRoot | null = null;
@@ -13,9 +12,8 @@ afterEach(() => {
 /** The running system as the module sees it: commands recorded, never run (they would change this machine's routes). */
 function live(installed: string[], answer: { code: number; stderr?: string } = { code: 0 }) {
   root = tempRoot();
-  const rec = recordingHost(root.host(), { run: () => ({ code: answer.code, stderr: Buffer.from(answer.stderr ?? "") }) });
-  const host: Host = { ...rec.host, root: asRunningSystem(rec.host.root), run: { ...rec.host.run, which: (n: string) => (installed.includes(n) ? `/usr/sbin/${n}` : null) } };
-  return { rec, ctx: moduleContext(root, { host, stage: "config" }) };
+  const rec = recordingRunningSystem(root.host(), installed, { run: () => ({ code: answer.code, stderr: Buffer.from(answer.stderr ?? "") }) });
+  return { rec, ctx: moduleContext(root, { host: rec.host, stage: "config" }) };
 }
 
 describe("disable_ec2_metadata", () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Host, RunResult } from "../../agent/host/types";
-import { moduleContext, recordingHost } from "../../test/helpers/module-context";
-import { asRunningSystem, tempRoot, type TempRoot } from "../../test/helpers/target";
+import type { RunResult } from "../../agent/host/types";
+import { moduleContext, recordingHost, recordingRunningSystem } from "../../test/helpers/module-context";
+import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { grubDpkg } from ".";
 import { GRUB_PC_INSTALLED } from "./installed";
 
@@ -16,9 +16,8 @@ type Answers = Record<string, Partial<RunResult>>;
 /** The running system with grub-pc installed; commands recorded and answered by their first word, never run. */
 function live(answers: Answers, installed = ["grub-probe", "udevadm", "debconf-set-selections"], files: Record<string, string> = { [GRUB_PC_INSTALLED]: "/.\n", "/dev/vda": "" }) {
   root = tempRoot(files);
-  const rec = recordingHost(root.host(), { run: (argv) => answers[argv[0]!] ?? { code: 0 } });
-  const host: Host = { ...rec.host, root: asRunningSystem(rec.host.root), run: { ...rec.host.run, which: (n: string) => (installed.includes(n) ? `/usr/sbin/${n}` : null) } };
-  return { rec, ctx: moduleContext(root, { host, stage: "config" }) };
+  const rec = recordingRunningSystem(root.host(), installed, { run: (argv) => answers[argv[0]!] ?? { code: 0 } });
+  return { rec, ctx: moduleContext(root, { host: rec.host, stage: "config" }) };
 }
 const out = (s: string) => ({ code: 0, stdout: Buffer.from(s) });
 const selections = (rec: ReturnType<typeof live>["rec"]) => rec.runs.filter((r) => r.argv[0] === "debconf-set-selections").map((r) => r.opts.input);

@@ -5,11 +5,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathsFor } from "../../agent/instance-state";
-import type { FetchOptions, FetchResponse, Host, RunOptions, RunResult } from "../../agent/host/types";
+import type { FetchOptions, FetchResponse, Host, RunOptions, RunResult, TargetRoot } from "../../agent/host/types";
 import type { CloudConfig, JsonObject, ModuleContext, Stage } from "../../agent/types";
 import { runUserScript } from "../../agent/user-scripts";
 import { parseYaml } from "../../agent/yaml";
-import type { TempRoot } from "./target";
+import { asRunningSystem, type TempRoot } from "./target";
 
 export const INSTANCE_ID = "iid-test-1";
 
@@ -68,6 +68,17 @@ export function recordingHost(base: Host, answer: { run?: (argv: string[]) => Pa
       },
     },
   };
+  return rec;
+}
+
+/**
+ * recordingHost on a temp root presented as the running system (asRunningSystem: every
+ * path still lands in the temp root), where `installed` are the only programs `which`
+ * finds. For modules that act on the live machine only: nothing they ask for is run.
+ */
+export function recordingRunningSystem(base: Host, installed: string[], answer: Parameters<typeof recordingHost>[1] = {}, rootOverrides: Partial<TargetRoot> = {}): Recorded {
+  const rec = recordingHost(base, answer);
+  rec.host = { ...rec.host, root: asRunningSystem(rec.host.root, rootOverrides), run: { ...rec.host.run, which: (n: string) => (installed.includes(n) ? `/usr/sbin/${n}` : null) } };
   return rec;
 }
 
