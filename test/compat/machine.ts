@@ -1,4 +1,5 @@
-// Boots one NoCloud seed twice on the same lower layers (the cached e2e chroot with
+// Boots one seed (a NoCloud seed by default; an OVF environment, or an EC2 metadata
+// service on 127.0.0.1) twice on the same lower layers (the cached e2e chroot with
 // Debian's cloud-init layer on top): once with cloud-init's four stages, once with
 // `sprout boot`, each in its own overlay, mount/pid/uts namespace and chroot. After
 // each boot, still inside the namespace, it asks the agent for its status, checks the
@@ -20,7 +21,8 @@ import type { RawSnapshot } from "./effects";
 export type Agent = "cloud-init" | "sprout";
 
 export interface Seed {
-  metaData: string;
+  /** NoCloud meta-data, laid in cloud-init's NoCloud seed folder (the default source). */
+  metaData?: string;
   userData?: string | Uint8Array;
   vendorData?: string | Uint8Array;
   /** Extra files laid into the machine before the boot (both agents alike). */
@@ -35,6 +37,33 @@ export interface Seed {
   networkConfig?: string;
   /** NICs the machine shows in /sys/class/net (name -> MAC, with a carrier): plain files, the chroot has no sysfs. */
   nics?: Record<string, string>;
+  /**
+   * An OVF environment document instead of a NoCloud seed: laid in cloud-init's OVF seed
+   * file (/var/lib/cloud/seed/ovf-env.xml), which both agents' OVF datasource reads first;
+   * datasource_list is [OVF, None] for both.
+   */
+  ovfEnv?: string | Uint8Array;
+  /**
+   * An EC2 metadata service on 127.0.0.1 instead of a NoCloud seed: its base URL
+   * (test/imds-mock). Both agents get datasource_list [Ec2, None] and this one URL in
+   * datasource.Ec2.metadata_urls.
+   */
+  ec2MetadataUrl?: string;
+}
+
+/** The datasource a seed is for, and the system config both agents get to use it (and nothing else). */
+export function sourceConfig(seed: Seed): { cloudInit: string; sprout: string } {
+  if (seed.ec2MetadataUrl !== undefined) {
+    const url = JSON.stringify(seed.ec2MetadataUrl);
+    if (!/^"http:\/\/(127\.0\.0\.1|\[::1\])[:/"]/.test(url)) throw new Error(`compat: an EC2 metadata service must be on 127.0.0.1 or ::1, not ${url}`);
+    // strict_id false: the chroot has no DMI, so cloud-init cannot tell it is on EC2 (as sprout, forced by datasource_list).
+    return {
+      cloudInit: `datasource_list: [Ec2, None]\ndatasource:\n  Ec2:\n    metadata_urls: [${url}]\n    strict_id: false\n    timeout: 5\n    max_wait: 30\n`,
+      sprout: `datasource_list: [Ec2, None]\ndatasource:\n  Ec2:\n    metadata_urls: [${url}]\n`,
+    };
+  }
+  const list = seed.ovfEnv !== undefined ? "[OVF, None]" : "[NoCloud, None]";
+  return { cloudInit: `datasource_list: ${list}\n`, sprout: `datasource_list: ${list}\n` };
 }
 
 export interface BootRecord {
@@ -132,7 +161,8 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     // only the client), an /etc/hosts, and the seed in cloud-init's NoCloud seed folder.
     lay(upper, "/etc/ssh/sshd_config", SSHD_CONFIG);
     lay(upper, "/etc/hosts", ETC_HOSTS);
-    lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
+    if (seed.metaData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
+    if (seed.ovfEnv !== undefined) lay(upper, "/var/lib/cloud/seed/ovf-env.xml", seed.ovfEnv);
     if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
     if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
     if (seed.networkConfig !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/network-config", seed.networkConfig);
@@ -145,12 +175,13 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     // is what sprout does without a `locale` key (leave the system's locale alone); without
     // it cloud-init would set en_US.UTF-8, which fails on these machines (none is generated).
     // A seed's own `locale:` still reaches cloud-init (user-data wins). docs/compat.md.
+    const source = sourceConfig(seed);
     if (agent === "cloud-init") {
-      lay(upper, "/etc/cloud/cloud.cfg.d/99-compat.cfg", "datasource_list: [NoCloud, None]\nlocale: false\n");
+      lay(upper, "/etc/cloud/cloud.cfg.d/99-compat.cfg", `${source.cloudInit}locale: false\n`);
     } else {
       lay(upper, "/usr/lib/sprout/sprout.js", readFileSync(BUNDLE), 0o755);
       lay(upper, "/usr/bin/sprout", '#!/bin/sh\nexec node /usr/lib/sprout/sprout.js "$@"\n', 0o755);
-      lay(upper, "/etc/sprout/config.d/99-compat.yaml", "datasource_list: [NoCloud, None]\n");
+      lay(upper, "/etc/sprout/config.d/99-compat.yaml", source.sprout);
     }
     const boot = agent === "cloud-init" ? CLOUD_INIT_BOOT : SPROUT_BOOT;
     const status = agent === "cloud-init" ? "cloud-init status --long" : "node /usr/lib/sprout/sprout.js status";
