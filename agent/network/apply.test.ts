@@ -220,6 +220,11 @@ describe("applyNetworkConfig", () => {
       const failing = live({ run: () => ({ code: 1, stderr: Buffer.from("No DHCPOFFERS received.") }) });
       await bringUpLive(failing.host, "eni", ["eth1"], warnings);
       expect(warnings).toEqual(["[network] ifup eth1 failed (exit 1: No DHCPOFFERS received.); the configuration is written and takes effect at the next boot"]);
+      // ifupdown without a DHCP client (a minbase image): no boot would ever get an address, so the warning says what to install.
+      const noClient = live({ run: () => ({ code: 1, stdout: Buffer.from("No DHCP client software found!\n"), stderr: Buffer.from("ifup: failed to bring up ens3\n") }) });
+      const noClientWarnings: string[] = [];
+      await bringUpLive(noClient.host, "eni", ["ens3"], noClientWarnings);
+      expect(noClientWarnings).toEqual([expect.stringMatching(/^\[network\] ifup ens3 failed \(exit 1: ifup: failed to bring up ens3\); the image has no DHCP client for ifupdown: install isc-dhcp-client .*renderers: \[networkd\]\)$/)]);
     });
 
     it("never with --root elsewhere, new instance or not: the udev rule names it at the next boot, and nothing is brought up", async () => {

@@ -136,8 +136,16 @@ export async function bringUpLive(h: Host, renderer: RendererName, names: string
     renderer === "eni" ? names.filter((n) => n !== "lo").map((n) => ["ifup", n]) : renderer === "netplan" ? [["netplan", "apply"]] : systemdRunsTarget(h) ? [["systemctl", "restart", "systemd-networkd"]] : [];
   for (const argv of calls) {
     const r = await h.run.run(argv, { timeoutMs: BRING_UP_TIMEOUT_MS });
-    if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${describeFailure(r, BRING_UP_TIMEOUT_MS)}); the configuration is written and takes effect at the next boot`);
+    if (r.code !== 0) warnings.push(`[network] ${argv.join(" ")} failed (${describeFailure(r, BRING_UP_TIMEOUT_MS)}); ${bringUpAdvice(renderer, `${r.stdout.toString()}${r.stderr.toString()}`)}`);
   }
+}
+
+/** What a person does about a failed bring-up. ifupdown runs an external DHCP client, which a minimal image may lack: then no boot will ever get an address. */
+function bringUpAdvice(renderer: RendererName, output: string): string {
+  if (renderer === "eni" && /No DHCP client software found/i.test(output)) {
+    return "the image has no DHCP client for ifupdown: install isc-dhcp-client (or dhcpcd-base, udhcpc) in the image, or let systemd-networkd manage the network (system_info.network.renderers: [networkd])";
+  }
+  return "the configuration is written and takes effect at the next boot";
 }
 
 function writeFiles(h: Host, renderer: RendererName, files: Map<string, string>): void {

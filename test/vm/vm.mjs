@@ -47,7 +47,7 @@ function run(cmd, args, { timeoutMs, inheritStderr = false, cwd } = {}) {
   });
 }
 
-/** Builds sprout's .deb, then the image unless the cached one has this very .deb. */
+/** Builds sprout's .deb, then the image unless the cached one has this very .deb and recipe. */
 export async function ensureImage(log = (t) => process.stderr.write(t)) {
   const version = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version;
   const b = await run("sh", [join(REPO, "packaging/build-deb"), "--no-lintian"], { cwd: REPO, timeoutMs: 600_000 });
@@ -60,7 +60,9 @@ export async function ensureImage(log = (t) => process.stderr.write(t)) {
   const x = await run("sh", ["-c", 'dpkg-deb -R "$1" "$2" && cd "$2" && find . -type f ! -path "./usr/share/doc/*" ! -path "./usr/share/man/*" ! -name control ! -name md5sums | LC_ALL=C sort | xargs sha256sum', "sh", deb, tree], { timeoutMs: 120_000 });
   rmSync(tree, { recursive: true, force: true });
   if (x.status !== 0) throw new Error(`cannot read ${deb}: ${x.stderr}`);
-  const sum = createHash("sha256").update(x.stdout).digest("hex");
+  // And the image's recipe: a package added to packaging/image/build must rebuild a cached image.
+  const recipe = ["packaging/image/build", "packaging/image/customize"].map((f) => readFileSync(join(REPO, f))).join("\0");
+  const sum = createHash("sha256").update(x.stdout).update(recipe).digest("hex");
   if (existsSync(IMAGE) && existsSync(STAMP) && readFileSync(STAMP, "utf8").trim() === sum) return IMAGE;
   log(`vm: building the image for this sprout .deb (mmdebstrap, a few minutes)\n`);
   rmSync(STAMP, { force: true });
@@ -98,13 +100,19 @@ export function overlayDisk(dir, image, sizeGiB) {
 }
 
 /**
- * Boots qemu (TCG, no network, serial console to a file) until the guest powers
+ * Boots qemu (TCG, no network unless `nic` gives restricted user networking whose
+ * guestfwd rules lead only to 127.0.0.1, serial console to a file; `smbios` sets the
+ * firmware's tables, e.g. the DMI an EC2 instance shows) until the guest powers
  * off, `until` matches the console, or `timeoutMs` passes (then it is killed).
  * Resolves with the console text, how it ended, and host-side times of each marker line.
  */
-export function bootVm({ dir, disks, timeoutMs = 900_000, memoryMiB = 1024, until = null }) {
+export function bootVm({ dir, disks, timeoutMs = 900_000, memoryMiB = 1024, until = null, nic = null, smbios = null }) {
   const serial = join(dir, "serial.log");
-  const args = ["-accel", "tcg", "-m", String(memoryMiB), "-smp", "1", "-nic", "none", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", `file:${serial}`];
+  // A NIC only as restricted user networking: the guest reaches nothing but what a guestfwd rule sends to 127.0.0.1.
+  if (nic !== null && !/(^|,)restrict=on(,|$)/.test(nic)) throw new Error(`bootVm: a NIC must be restricted user networking (restrict=on), not ${nic}`);
+  if (nic !== null && [...nic.matchAll(/guestfwd=[^,]*-tcp:([^:,]+):/g)].some((m) => m[1] !== "127.0.0.1")) throw new Error(`bootVm: guestfwd may only forward to 127.0.0.1: ${nic}`);
+  const args = ["-accel", "tcg", "-m", String(memoryMiB), "-smp", "1", "-nic", nic ?? "none", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", `file:${serial}`];
+  if (smbios !== null) args.push("-smbios", smbios);
   for (const d of disks) {
     if (d.cdrom) args.push("-drive", `file=${d.file},media=cdrom,readonly=on`);
     else args.push("-drive", `file=${d.file},if=virtio,format=${d.format ?? "qcow2"}`);
