@@ -56,6 +56,15 @@ export function listBlockDevices(root: TargetRoot, opts: { match: RegExp; partit
   return out;
 }
 
+/**
+ * An error the kernel gave while a device was read (EIO from a CD drive that lists a
+ * size but has no readable medium, as qemu's and VMware's empty drives can; a damaged
+ * disc). A scan skips that device: it is not a seed, and not the boot's problem.
+ */
+export function isDeviceReadError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!);
+}
+
 /** `datasource.<ds>.devices`: device nodes or image files the admin names explicitly ([] when unset). */
 export function configuredDevices(ds: string, ctx: DatasourceContext, example: string): string[] {
   const v = ctx.config.devices;

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseCmdline } from "../../agent/cmdline";
 import { buildIso } from "../../agent/iso9660/writer";
 import { datasourceConformance } from "../../test/conformance/datasource";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { tempRoot, withUnreadableDevice, type TempRoot } from "../../test/helpers/target";
 import { noCloud } from ".";
 
 const work = mkdtempSync(join(tmpdir(), "sprout-cidata-"));
@@ -162,6 +162,23 @@ describe("NoCloud seed volumes", () => {
     r.write("/sys/block/sr1/size", "0\n");
     try {
       expect(await noCloud.detect(r.host(), ctx())).toBeNull();
+    } finally {
+      r.cleanup();
+    }
+  });
+
+  it("skips a drive the kernel cannot read (EIO: an empty qemu CD drive), and names it when it was named in the config", async () => {
+    const r = tempRoot();
+    disk(r, "sr0", Buffer.alloc(4096));
+    disk(r, "vdb", sproutIso("cidata", seedFiles("iid-after-eio")));
+    try {
+      // A fresh host for each: a datasource looks once per boot (per host).
+      const host = () => {
+        const h = r.host();
+        return { ...h, root: withUnreadableDevice(h.root, "/dev/sr0") };
+      };
+      expect((await noCloud.detect(host(), ctx()))?.reason).toMatch(/\/dev\/vdb/);
+      await expect(noCloud.fetch(host(), ctx({ devices: ["/dev/sr0"] }))).rejects.toThrow(/cannot read seed device \/dev\/sr0: EIO: i\/o error, read/);
     } finally {
       r.cleanup();
     }

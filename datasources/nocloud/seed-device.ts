@@ -3,7 +3,7 @@
 // user-data, vendor-data and network-config at its top. Found by scanning
 // /sys/block (disks and their partitions) or named in datasource.NoCloud.devices
 // (image files too). Read with sprout's own ISO and FAT readers: no mount, no blkid.
-import { configuredDevices, listBlockDevices } from "../../agent/seed-media";
+import { configuredDevices, isDeviceReadError, listBlockDevices } from "../../agent/seed-media";
 import { DatasourceError, SproutError } from "../../agent/errors";
 import type { BlockReader, Host } from "../../agent/host/types";
 import { openIso } from "../../agent/iso9660";
@@ -84,6 +84,7 @@ function readSeedVolume(h: Host, path: string, strict: boolean): SeedFiles | nul
   } catch (err) {
     if (err instanceof DatasourceError) throw err;
     if (err instanceof SproutError) return fail(`cannot read seed device ${path}: ${err.message}`, err.hint ?? "write the seed image again", err);
+    if (isDeviceReadError(err)) return fail(`cannot read seed device ${path}: ${err.message}`, "check the device: a drive without a readable medium or a damaged disc gives I/O errors", err);
     throw err;
   } finally {
     dev.close();

@@ -9,7 +9,7 @@ import { instanceDataDocs } from "../../agent/instance-data";
 import { buildIso } from "../../agent/iso9660/writer";
 import type { DatasourceContext } from "../../agent/types";
 import { datasourceConformance, type Machine } from "../../test/conformance/datasource";
-import { tempRoot, type TempRoot } from "../../test/helpers/target";
+import { tempRoot, withUnreadableDevice, type TempRoot } from "../../test/helpers/target";
 import { ovf } from ".";
 import { decodeUserData, parseOvfEnv } from "./parse";
 
@@ -337,6 +337,24 @@ describe("OVF datasource", () => {
     cdrom(r, "sr0", sproutIso("OVF ENV", { "ovf-env.xml": envXml({ "instance-id": "iid-cd" }) }));
     try {
       expect((await ovf.fetch(r.host(), ctx())).instanceId).toBe("iid-file");
+    } finally {
+      r.cleanup();
+    }
+  });
+
+  it("skips a CD drive the kernel cannot read (EIO: qemu's empty drive) and finds the environment on the next; a named one is reported", async () => {
+    const r = tempRoot();
+    cdrom(r, "sr0", Buffer.alloc(64 * 1024));
+    cdrom(r, "sr1", sproutIso("OVF ENV", { "ovf-env.xml": envXml({ "instance-id": "iid-sr1" }) }));
+    // A fresh host for each: a datasource looks once per boot (per host).
+    const host = () => {
+      const h = r.host();
+      return { ...h, root: withUnreadableDevice(h.root, "/dev/sr0") };
+    };
+    try {
+      expect((await ovf.fetch(host(), ctx())).instanceId).toBe("iid-sr1");
+      r.write("/sys/block/sr1/size", "0\n");
+      await expect(ovf.fetch(host(), ctx({ devices: ["/dev/sr0"] }))).rejects.toThrow(/cannot read the ISO \/dev\/sr0: .*EIO: i\/o error, read/);
     } finally {
       r.cleanup();
     }

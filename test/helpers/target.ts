@@ -35,12 +35,38 @@ export function tempRoot(files: Record<string, string | Uint8Array> = {}): TempR
  * itself, so paths resolve under its directory and nothing reaches this machine's files.
  */
 export function asRunningSystem(root: TargetRoot, overrides: Partial<TargetRoot> = {}): TargetRoot {
+  return withOverrides(root, { isSystemRoot: true, ...overrides });
+}
+
+/** The same target root with `overrides` in place of some of its members; everything else goes to the root itself. */
+export function withOverrides(root: TargetRoot, overrides: Partial<TargetRoot>): TargetRoot {
   return new Proxy(root, {
     get(target, key) {
-      if (key === "isSystemRoot") return true;
       if (Object.prototype.hasOwnProperty.call(overrides, key)) return (overrides as Record<string | symbol, unknown>)[key];
       const value = Reflect.get(target, key, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
+  });
+}
+
+/**
+ * The root with `path` a device that opens and shows a size but answers every read with
+ * the kernel's EIO, as qemu's empty CD drive did in a VM boot. (A real one needs
+ * device-mapper's error target, which this machine's kernel lacks.)
+ */
+export function withUnreadableDevice(root: TargetRoot, path: string): TargetRoot {
+  const eio = () => Object.assign(new Error("EIO: i/o error, read"), { code: "EIO", errno: -5, syscall: "read" });
+  return withOverrides(root, {
+    openBlock: (p: string) =>
+      p !== path
+        ? root.openBlock(p)
+        : {
+            path,
+            size: 1024 * 1024,
+            read: () => {
+              throw eio();
+            },
+            close: () => undefined,
+          },
   });
 }
