@@ -114,6 +114,36 @@ describe("BoundedFetcher", () => {
     expect((await failure(f.fetch(`${base}/ok`, { timeoutMs: 2000, cancel }))).kind).toBe("cancelled");
   });
 
+  it("asks one server one request at a time: one queued behind a hanging one gets its own whole timeout, and one called off while queued never goes out", async () => {
+    const g = new BoundedFetcher(root, systemClock);
+    const start = performance.now();
+    const hanging = failure(g.fetch(`${base}/hang?first`, { timeoutMs: 300 }));
+    // Asked at once, but sent only when the hanging one has timed out: its own 2 s start then.
+    const queued = g.fetch(`${base}/ok`, { timeoutMs: 2000 });
+    const cancel = new Cancel();
+    const calledOff = failure(g.fetch(`${base}/hang?queued-then-cancelled`, { timeoutMs: 2000, cancel }));
+    cancel.cancel();
+    expect((await hanging).kind).toBe("timeout");
+    expect((await queued).body.toString()).toBe("hello");
+    expect(performance.now() - start).toBeGreaterThanOrEqual(290);
+    expect((await calledOff).kind).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hangsClosedByClient.get("queued-then-cancelled")).toBeUndefined();
+    // Another server (another port) is not held up by this one's queue.
+    const other = createServer((_req, res) => res.end("other"));
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+    try {
+      const slow = failure(g.fetch(`${base}/hang?second`, { timeoutMs: 1500 }));
+      const t0 = performance.now();
+      expect((await g.fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { timeoutMs: 1000 })).body.toString()).toBe("other");
+      expect(performance.now() - t0).toBeLessThan(1000);
+      await slow;
+    } finally {
+      other.closeAllConnections();
+      other.close();
+    }
+  });
+
   it("a cancelled wait ends at once and clears its timer", async () => {
     const cancel = new Cancel();
     const slept = systemClock.sleep(60_000, cancel).then(() => "woke");

@@ -103,24 +103,56 @@ export class BoundedFetcher implements Fetcher {
     return this.cas;
   }
 
+  /** The last request queued for each server (scheme, host and port): see turn(). */
+  private readonly servers = new Map<string, Promise<void>>();
+
+  /**
+   * Waits until the requests to the same server asked before this one are done, and
+   * returns what ends this one's turn. One request at a time per server, on the
+   * connection the last one kept: a metadata service or seed server reached through one
+   * forwarded stream (qemu's guestfwd to a chardev, a serial console) gets each answer
+   * back to the request that asked, where requests side by side would get each other's.
+   * A metadata service answers in well under a millisecond, so little is lost; each
+   * request waits at most for its predecessors, and each of them is bounded.
+   */
+  private async turn(server: string): Promise<() => void> {
+    const before = this.servers.get(server) ?? Promise.resolve();
+    let end!: () => void;
+    const mine = before.then(() => new Promise<void>((resolve) => (end = resolve)));
+    this.servers.set(server, mine);
+    await before;
+    return () => {
+      end();
+      if (this.servers.get(server) === mine) this.servers.delete(server);
+    };
+  }
+
   private async once(url: string, opts: FetchOptions, redirectsLeft: number, u = new URL(url)): Promise<FetchResponse> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    const remaining = opts.deadline === undefined ? Infinity : opts.deadline - this.clock.monoMs();
-    const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
     const req = { method: opts.method ?? "GET", headers: opts.headers ?? {}, body: opts.body === undefined ? undefined : Buffer.from(opts.body), maxBytes };
-    // Plain http (the metadata services, most seeds) goes through sprout's own small client; see http1.ts.
-    const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req, await this.trustedCas()) : (http1 ??= await import("./http1")).http1Request(u, req);
-    const timer = setTimeout(() => {
-      const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
-      call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
-    }, timeoutMs);
-    const stopListening = opts.cancel?.onCancel(() => call.abort(cancelledError(url)));
+    const endTurn = await this.turn(u.origin);
     let answer: Http1Response;
     try {
-      answer = await call.response;
+      if (opts.cancel?.cancelled) throw cancelledError(url);
+      // The time waited for the turn counts against the deadline, not against this request's own timeout.
+      const remaining = opts.deadline === undefined ? Infinity : opts.deadline - this.clock.monoMs();
+      if (remaining <= 0) throw new FetchError("deadline", url, "no time left before the deadline", { hint: "check that the server is up and reachable; the timeout is configurable" });
+      const timeoutMs = Math.max(1, Math.min(opts.timeoutMs, remaining));
+      // Plain http (the metadata services, most seeds) goes through sprout's own small client; see http1.ts.
+      const call = u.protocol === "https:" ? httpsRequest(await import("node:https"), url, req, await this.trustedCas()) : (http1 ??= await import("./http1")).http1Request(u, req);
+      const timer = setTimeout(() => {
+        const kind = timeoutMs < opts.timeoutMs ? "deadline" : "timeout";
+        call.abort(new FetchError(kind, url, `no complete answer within ${Math.round(timeoutMs)} ms`, { hint: "check that the server is up and reachable; the timeout is configurable" }));
+      }, timeoutMs);
+      const stopListening = opts.cancel?.onCancel(() => call.abort(cancelledError(url)));
+      try {
+        answer = await call.response;
+      } finally {
+        clearTimeout(timer);
+        stopListening?.();
+      }
     } finally {
-      clearTimeout(timer);
-      stopListening?.();
+      endTurn();
     }
     const res: FetchResponse = { url, ...answer };
     if (res.status >= 300 && res.status < 400 && res.headers.location) {

@@ -2,7 +2,7 @@
 // each framing and each way a connection can break is exactly what the test says.
 import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { buildSync } from "esbuild";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FetchError } from "../errors";
 import { systemClock } from "./clock";
 import { BoundedFetcher } from "./fetcher";
-import { closeIdleConnections } from "./http1";
+import { closeIdleConnections, http1Request } from "./http1";
 import { FsTargetRoot } from "./target-root";
 
 const f = new BoundedFetcher(new FsTargetRoot(mkdtempSync(join(tmpdir(), "sprout-http1-"))), systemClock);
@@ -158,13 +158,45 @@ describe("the Fetcher's HTTP/1.1 client", () => {
       const next = () => (i < bytes.length ? sock.write(bytes.subarray(i, (i += 7)), () => setTimeout(next, 1)) : undefined);
       next();
     });
+    // The client itself, not the Fetcher: the Fetcher asks one server one request at a time (below).
     const paths = ["/a", "/b", "/c", "/d", "/e", "/f"];
-    const bodies = await Promise.all(paths.map((p) => f.fetch(`${s.url}${p}`, { timeoutMs: 10_000 }).then((r) => r.body.toString())));
+    const ask = (p: string) => http1Request(new URL(`${s.url}${p}`), { method: "GET", headers: {}, maxBytes: 1 << 20 }).response.then((r) => r.body.toString());
+    const bodies = await Promise.all(paths.map(ask));
     expect(bodies).toEqual(paths.map((p) => `answer for ${p} `.repeat(20)));
     expect(s.connections()).toBe(paths.length);
     // Then they are all kept: as many requests again need no new connection.
-    await Promise.all(paths.map((p) => f.fetch(`${s.url}${p}`, { timeoutMs: 10_000 })));
+    await Promise.all(paths.map(ask));
     expect(s.connections()).toBe(paths.length);
+  });
+
+  it("asks one server one request at a time on one kept connection, so a server behind one forwarded stream answers each (qemu's guestfwd to a chardev)", async () => {
+    const s = await rawServer((head, sock) => {
+      const body = `answer for ${head.split(" ")[1]}`;
+      sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    // What qemu does with guestfwd=tcp:ADDR:PORT-tcp:127.0.0.1:N: every guest connection's
+    // bytes go into one stream to the server, and the server's bytes come back to the oldest
+    // guest connection still open. Requests side by side on several connections get each other's answers.
+    const upstream = connect(Number(new URL(s.url).port), "127.0.0.1");
+    const open: Socket[] = [];
+    const forwarder = createServer((guest) => {
+      open.push(guest);
+      guest.on("data", (d: Buffer) => upstream.write(d));
+      guest.on("close", () => open.splice(open.indexOf(guest), 1));
+      guest.on("error", () => {});
+    });
+    upstream.on("data", (d: Buffer) => open[0]?.write(d));
+    servers.push(forwarder);
+    await new Promise<void>((r) => forwarder.listen(0, "127.0.0.1", r));
+    const via = `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`;
+    try {
+      const paths = ["/meta-data/", "/user-data", "/identity", "/a", "/b", "/c"];
+      const bodies = await Promise.all(paths.map((p) => f.fetch(`${via}${p}`, { timeoutMs: 3000 }).then((r) => r.body.toString())));
+      expect(bodies).toEqual(paths.map((p) => `answer for ${p}`));
+      expect(s.connections()).toBe(1);
+    } finally {
+      upstream.destroy();
+    }
   });
 
   it("drops a kept connection the server writes to while it is idle", async () => {

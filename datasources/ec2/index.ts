@@ -27,7 +27,6 @@ const MAX_CRAWL_BYTES = 8 * 1024 * 1024;
 const MAX_USER_DATA_BYTES = 16 * 1024 * 1024;
 const MAX_KEYS = 2000;
 const MAX_DEPTH = 12;
-const CONCURRENCY = 8;
 
 const MAX_WAIT_HINT = "check datasource.Ec2.metadata_urls and the network; raise datasource.Ec2.max_wait if the service comes up late, or take Ec2 out of datasource_list on machines that are not EC2";
 
@@ -322,7 +321,6 @@ function refuseHtml(base: string, path: string, res: FetchResponse): void {
  * `rootListing` is the answer for `root` when it was asked for already (see fetch), else null.
  */
 async function crawl(session: ImdsSession, log: Logger, root: string, rootListing: FetchResponse | null): Promise<JsonObject> {
-  const limit = limiter(CONCURRENCY);
   let keys = 0;
   let bytes = 0;
   const count = (path: string, n: number) => {
@@ -333,7 +331,7 @@ async function crawl(session: ImdsSession, log: Logger, root: string, rootListin
     if (depth > MAX_DEPTH) {
       throw new DatasourceError(DS, `meta-data nests deeper than ${MAX_DEPTH} levels at ${dir}: the listings loop`, { hint: "the metadata service lists a directory inside itself; fix the service or check datasource.Ec2.metadata_urls" });
     }
-    const res = depth === 0 && rootListing !== null ? rootListing : (await limit(() => session.get(dir, { maxBytes: MAX_LISTING_BYTES })))!;
+    const res = depth === 0 && rootListing !== null ? rootListing : (await session.get(dir, { maxBytes: MAX_LISTING_BYTES }))!;
     refuseHtml(session.base, dir, res);
     count(dir, res.body.length);
     const listing = parseListing(res.body.toString("utf8"));
@@ -348,7 +346,7 @@ async function crawl(session: ImdsSession, log: Logger, root: string, rootListin
           await walk(dir + e.resource, child, depth + 1);
           return;
         }
-        const leaf = await limit(() => session.get(dir + e.resource, { maxBytes: MAX_LEAF_BYTES, optional: true }));
+        const leaf = await session.get(dir + e.resource, { maxBytes: MAX_LEAF_BYTES, optional: true });
         if (leaf === null) {
           log.debug(`[ds:Ec2] ${dir}${e.resource} is listed but missing (404); left out`);
           return;
@@ -401,9 +399,10 @@ export const ec2: Datasource = {
     const log = h.log;
     const session = await connect(h, log, s, ctx.deadline);
     // A current service offers the newest API version: its meta-data/ listing, user-data
-    // and identity document are asked for at once, and a listing that answers is the
-    // proof the version is offered (as cloud-init probes a version by reading under it),
-    // so the version list costs no round trip. A service that answers anything else there
+    // and identity document are asked for at once (the Fetcher sends them one after the
+    // other on one kept connection, as every request to one server), and a listing that
+    // answers is the proof the version is offered (as cloud-init probes a version by
+    // reading under it), so the version list costs no round trip. A service that answers anything else there
     // (a 404, or an error some EC2 copies give for a version they do not know) is asked
     // for its version list, and the chosen version is read afresh; a listing that fails
     // for another reason fails again in the crawl, which reports it by its path.
