@@ -140,7 +140,7 @@ write_files:
       az={{ v1.availability_zone }}
       cloud={{ v1.cloud_name }}
       platform={{ v1.platform }}
-      host={{ v1.local_hostname }}
+      host={{ ds.meta_data['local-hostname'] }}
       type={{ ds.meta_data['instance-type'] }}
 `,
     }),
