@@ -192,4 +192,17 @@ write_files:
     files: AWS_FIRMWARE,
     imds: imds("i-0a1b2c3d4e5f60018", { mode: "optional", extra: usEast("172.31.5.9"), userData: "#cloud-config\nfqdn: api.prod.example.com\nprefer_fqdn_over_hostname: true\nmanage_etc_hosts: true\n" }),
   },
+  {
+    name: "ec2: other cloud, local-hostname an IPv4 address",
+    imds: imds("i-0000a1b19", { mode: "v1-only", identity: null, extra: { "local-hostname": "10.1.2.3", hostname: "10.1.2.3", "local-ipv4": "10.1.2.3" }, userData: "#cloud-config\n{}\n" }),
+  },
+  {
+    name: "ec2: other cloud, hostname but no local-hostname in the meta-data",
+    imds: imds("i-0000a1b20", { mode: "v1-only", identity: null, extra: { hostname: "vm-20.cloud.example.net" }, drop: ["local-hostname"], userData: "#cloud-config\n{}\n" }),
+  },
+  {
+    name: "ec2: AWS, a key pair name with spaces, several security groups",
+    files: AWS_FIRMWARE,
+    imds: imds("i-0a1b2c3d4e5f60021", { mode: "required", extra: { "public-keys": { "0=my laptop key": { "openssh-key": `${KEY_A}\n` } }, "security-groups": "web\nssh-admins" }, userData: "#cloud-config\n{}\n" }),
+  },
 ];
