@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { serveDir } from "../e2e/harness";
-import { startImdsMock, type ImdsMock } from "../imds-mock/server";
+import { defaultMetaData, startImdsMock, type ImdsMock } from "../imds-mock/server";
 import { CASES, type CompatCase } from "./cases";
 import { diffEffects, effectsOf, explain, unexplained, type Divergence, type Effects, type IntentionalDifference, type SeedPasswords } from "./effects";
 import { INTENTIONAL } from "./intentional";
@@ -82,7 +82,12 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
  */
 async function bootWithImds(agent: Agent, seed: Seed, c: CompatCase, served: (log: string) => void): Promise<BootRecord> {
   // The offline and the network cases boot in a network namespace of their own, with only its own lo: the host's 127.0.0.1 is not there.
-  if (seed.offline || seed.nics !== undefined || seed.networkConfig !== undefined) throw new Error(`compat case ${c.name}: an imds case must boot on the host's network namespace (no offline, nics or networkConfig)`);
+  if (seed.offline || seed.nics !== undefined || seed.networkConfig !== undefined || Object.keys(seed.files ?? {}).some((p) => p.startsWith("/sys/class/net"))) {
+    throw new Error(`compat case ${c.name}: an imds case must boot on the host's network namespace (no offline, nics, networkConfig or /sys/class/net files)`);
+  }
+  // On the host's namespace a NIC the meta-data describes must never be configured: neither agent
+  // sees one (no /sys/class/net in the chroot), and without network/ neither is asked to.
+  if ("network" in (c.imds!.metaData ?? defaultMetaData())) throw new Error(`compat case ${c.name}: an imds case's meta-data must not have network/ (it boots on the host's network namespace)`);
   const mock: ImdsMock = await startImdsMock(c.imds);
   try {
     return await bootWith(agent, { ...seed, ec2MetadataUrl: mock.url });
