@@ -218,6 +218,17 @@ describe("Ec2: what it reads", () => {
   it("treats a 404 on user-data as none", async () => {
     const { data } = await run({ userData: null });
     expect(data.userData).toBeNull();
+    expect(data.warnings ?? []).toEqual([]);
+  });
+
+  it("keeps the meta-data when user-data fails every time (as cloud-init), and says why", async () => {
+    const { data, mock } = await run({ userData: "#cloud-config\n", faults: [{ match: /^GET \/2021-03-23\/user-data$/, kind: "status", status: 500 }] });
+    expect(data.instanceId).toBe(INSTANCE_ID);
+    expect(data.publicSshKeys).toEqual([SSH_KEY]);
+    expect(data.userData).toBeNull();
+    expect(data.warnings).toEqual([expect.stringMatching(/2021-03-23\/user-data answered HTTP 500.*booted without user-data/)]);
+    // retried before giving up (retries: 2 in run())
+    expect(mock.requests.filter((r) => r.path === "/2021-03-23/user-data")).toHaveLength(3);
   });
 
   it("keeps IAM credentials out of the world-readable instance data", async () => {

@@ -361,6 +361,9 @@ async function crawl(session: ImdsSession, log: Logger, root: string, rootListin
   return tree;
 }
 
+/** The user-data answer, or null with what went wrong when it could not be read. */
+type UserDataRead = { res: FetchResponse | null; problem: string | null };
+
 function settled<T>(r: PromiseSettledResult<T>): T {
   if (r.status === "rejected") throw r.reason;
   return r.value;
@@ -407,7 +410,17 @@ export const ec2: Datasource = {
     // for its version list, and the chosen version is read afresh; a listing that fails
     // for another reason fails again in the crawl, which reports it by its path.
     const newest = API_VERSIONS[0];
-    const userDataOf = (v: string) => session.get(`${v}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true });
+    // User-data that cannot be read (anything but a 404, after the retries) does not
+    // cost the meta-data: as cloud-init, the instance boots with its ssh keys and
+    // hostname and without user-data, so it can be reached; `sprout status` says why.
+    const userDataOf = (v: string): Promise<UserDataRead> =>
+      session.get(`${v}/user-data`, { maxBytes: MAX_USER_DATA_BYTES, optional: true }).then(
+        (res) => ({ res, problem: null }),
+        (err: unknown) => {
+          if (!(err instanceof DatasourceError)) throw err;
+          return { res: null, problem: `${err.message.replace(/^\[ds:Ec2\] /, "")}; booted without user-data (none of it is applied)` };
+        },
+      );
     const early = {
       listing: session.get(`${newest}/meta-data/`, { maxBytes: MAX_LISTING_BYTES, optional: true }),
       userData: userDataOf(newest),
@@ -417,7 +430,7 @@ export const ec2: Datasource = {
     const earlyRest = Promise.allSettled([early.userData, early.identity]);
     const firstListing = await early.listing.catch(() => null);
     let version: string = newest;
-    let reads: [Promise<FetchResponse | null>, Promise<JsonObject | null>] = [early.userData, early.identity];
+    let reads: [Promise<UserDataRead>, Promise<JsonObject | null>] = [early.userData, early.identity];
     if (firstListing === null) {
       await earlyRest;
       const versions = await session.get("", { maxBytes: MAX_LISTING_BYTES, optional: true });
@@ -452,7 +465,7 @@ export const ec2: Datasource = {
       availabilityZone: sum.availabilityZone,
       publicSshKeys: normalizeSshKeys(md["public-keys"]),
       metaData: md,
-      userData: userData ? userData.body : null,
+      userData: userData.res ? userData.res.body : null,
       vendorData: null,
       networkConfig: network.config,
       extraDs: {
@@ -461,6 +474,7 @@ export const ec2: Datasource = {
       },
       extraV1: { instance_type: sum.instanceType },
       sensitivePaths: sensitivePaths(md),
+      ...(userData.problem === null ? {} : { warnings: [userData.problem] }),
     };
   },
 };

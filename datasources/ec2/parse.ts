@@ -161,6 +161,23 @@ function get(tree: JsonObject, path: string): unknown {
   return cur;
 }
 
+/** A dotted quad as Python's ipaddress takes it: four decimal octets up to 255, no leading zeros. */
+function isIpv4(text: string): boolean {
+  const octets = text.split(".");
+  return octets.length === 4 && octets.every((o) => /^(0|[1-9]\d{0,2})$/.test(o) && Number(o) <= 255);
+}
+
+/**
+ * The host name meta-data gives, as cloud-init's DataSource.get_hostname reads it:
+ * local-hostname alone (it never reads the `hostname` key), and an IPv4
+ * address there (EC2 copies that have no DNS names) made into ip-10-1-2-3 (LP: #475354),
+ * where its first octet would otherwise become the host name.
+ */
+function hostnameOf(localHostname: string | null): string | null {
+  if (localHostname === null) return null;
+  return isIpv4(localHostname) ? `ip-${localHostname.replace(/\./g, "-")}` : localHostname;
+}
+
 export interface Ec2Summary {
   instanceId: string | null;
   localHostname: string | null;
@@ -174,7 +191,7 @@ export function summarize(md: JsonObject, identity: JsonObject | null): Ec2Summa
   const az = str(identity?.availabilityZone) ?? str(get(md, "placement/availability-zone"));
   return {
     instanceId: str(md["instance-id"]) ?? str(identity?.instanceId),
-    localHostname: str(md["local-hostname"]) ?? str(md.hostname),
+    localHostname: hostnameOf(str(md["local-hostname"])),
     availabilityZone: az,
     region: str(identity?.region) ?? str(get(md, "placement/region")) ?? regionFromZone(az),
     instanceType: str(md["instance-type"]) ?? str(identity?.instanceType),

@@ -5,6 +5,8 @@
 import { gzipSync } from "node:zlib";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ImdsMockOptions } from "../imds-mock/server";
+import { EC2_CASES } from "./cases-ec2";
 import type { Seed } from "./machine";
 
 export interface CompatCase extends Omit<Seed, "userData"> {
@@ -19,6 +21,13 @@ export interface CompatCase extends Omit<Seed, "userData"> {
    * hash not written in the seed as "a password the seed does not give" (RANDOM).
    */
   passwords?: string[];
+  /**
+   * An EC2 metadata service for this case: test/imds-mock started on 127.0.0.1 with these
+   * options before each boot (a fresh one per agent) and stopped after; its URL becomes
+   * the seed's ec2MetadataUrl. Only for cases on the host's network namespace (not
+   * offline, no nics or network-config): a namespace of its own cannot reach it.
+   */
+  imds?: ImdsMockOptions;
 }
 
 // shared/ sits beside the repository (as test/helpers/module-context.ts finds it).
@@ -909,4 +918,4 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES];

@@ -12,10 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { serveDir } from "../e2e/harness";
+import { defaultMetaData, startImdsMock, type ImdsMock } from "../imds-mock/server";
 import { CASES, type CompatCase } from "./cases";
 import { diffEffects, effectsOf, explain, unexplained, type Divergence, type Effects, type IntentionalDifference, type SeedPasswords } from "./effects";
 import { INTENTIONAL } from "./intentional";
-import { bootWith, compatUnavailable } from "./machine";
+import { bootWith, compatUnavailable, type Agent, type BootRecord, type Seed } from "./machine";
 
 const replay = process.env.COMPAT_REPLAY === "1";
 const why = replay ? null : compatUnavailable();
@@ -56,18 +57,43 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
       server = await serveDir(dir);
     }
     if (typeof userData === "function") userData = userData(server!.url);
-    const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ec2MetadataUrl: c.ec2MetadataUrl };
-    const ci = await bootWith("cloud-init", seed);
-    const sp = await bootWith("sprout", seed);
+    const seed: Seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ec2MetadataUrl: c.ec2MetadataUrl };
+    const served: Record<Agent, string> = { "cloud-init": "", sprout: "" };
+    const boot = (agent: Agent) => (c.imds ? bootWithImds(agent, seed, c, (log) => (served[agent] = log)) : bootWith(agent, seed));
+    const ci = await boot("cloud-init");
+    const sp = await boot("sprout");
     const known = seedPasswords(c, userData);
     const out = { cloudInit: effectsOf(ci.snapshot, ci, known), sprout: effectsOf(sp.snapshot, sp, known) };
     mkdirSync(EFFECTS_DIR, { recursive: true });
     writeFileSync(saved, JSON.stringify(out, null, 1));
-    const context = `\n--- cloud-init status:\n${ci.statusOutput}\n--- sprout status:\n${sp.statusOutput}\n--- sprout boot (end):\n${sp.bootOutput.slice(-3000)}`;
+    const imdsLog = c.imds ? `\n--- what the metadata service answered cloud-init:\n${served["cloud-init"]}\n--- and sprout:\n${served.sprout}` : "";
+    const context = `${imdsLog}\n--- cloud-init status:\n${ci.statusOutput}\n--- sprout status:\n${sp.statusOutput}\n--- sprout boot (end):\n${sp.bootOutput.slice(-3000)}`;
     return { ...out, context };
   } finally {
     server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One boot with the case's EC2 metadata service: a fresh mock per agent (same options),
+ * so neither boot sees the other's tokens or spent faults. `served` gets the requests
+ * the mock answered, for the failure report.
+ */
+async function bootWithImds(agent: Agent, seed: Seed, c: CompatCase, served: (log: string) => void): Promise<BootRecord> {
+  // The offline and the network cases boot in a network namespace of their own, with only its own lo: the host's 127.0.0.1 is not there.
+  if (seed.offline || seed.nics !== undefined || seed.networkConfig !== undefined || Object.keys(seed.files ?? {}).some((p) => p.startsWith("/sys/class/net"))) {
+    throw new Error(`compat case ${c.name}: an imds case must boot on the host's network namespace (no offline, nics, networkConfig or /sys/class/net files)`);
+  }
+  // On the host's namespace a NIC the meta-data describes must never be configured: neither agent
+  // sees one (no /sys/class/net in the chroot), and without network/ neither is asked to.
+  if ("network" in (c.imds!.metaData ?? defaultMetaData())) throw new Error(`compat case ${c.name}: an imds case's meta-data must not have network/ (it boots on the host's network namespace)`);
+  const mock: ImdsMock = await startImdsMock(c.imds);
+  try {
+    return await bootWith(agent, { ...seed, ec2MetadataUrl: mock.url });
+  } finally {
+    served(mock.requests.map((r) => `${r.method} ${r.path} ${r.token === null ? "" : "(token) "}-> ${r.status}`).join("\n"));
+    await mock.close();
   }
 }
 

@@ -83,12 +83,12 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason: "A UTF-8 byte order mark before #cloud-config (some Windows editors add one): cloud-init does not recognise the header and ignores the user-data without an error; sprout skips the mark and applies the cloud-config.",
   },
   {
-    cases: /a tab in the indentation|top-level list|user-data without a header/,
+    cases: /a tab in the indentation|top-level list|user-data without a header|ec2: AWS, user-data answered with an HTML page/,
     key: /^status$/,
     cloudInit: /^done$/,
     sprout: /^errors reported$/,
     reason:
-      "User-data that cannot be used (YAML that does not parse, a cloud-config that is not a mapping, a part of unknown type) is logged by cloud-init as a warning and the boot reports done; sprout reports the boot degraded (`sprout status` exit 2) with the file, line and column, so the user learns that nothing of it was applied. Neither applies any of it.",
+      "User-data that cannot be used (YAML that does not parse, a cloud-config that is not a mapping, a part of unknown type such as the HTML page a proxy answers in place of EC2 user-data) is logged by cloud-init as a warning and the boot reports done; sprout reports the boot degraded (`sprout status` exit 2) with the file, line and column, so the user learns that nothing of it was applied. Neither applies any of it.",
   },
   {
     cases: /no user-data at all/,
@@ -329,5 +329,35 @@ export const INTENTIONAL: IntentionalDifference[] = [
     cloudInit: /^(errors reported|\(absent\))$/,
     reason:
       "v2 with match.macaddress, set-name and nameservers, on a machine whose NIC has another name now (the first boot): cloud-init 22.4.2 crashes in its local stage (KeyError: it looks the nameservers' interface up by the NIC's current name) and writes no network configuration at all; sprout renders it (the udev rule names the NIC at the next boot, and on the running system it is renamed at once).",
+  },
+  {
+    cases: /^ec2: AWS, the metadata service turned off \(403\)$/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason:
+      "An EC2 metadata service that is turned off (403 on the token request): both give up on it at once and boot with no datasource (None: no instance keys, no hostname, no user-data). cloud-init 22.4.2 only logs a warning; sprout reports the boot degraded, as for any datasource that was detected and then failed, so that someone notices.",
+  },
+  {
+    cases: /^ec2: other cloud requiring IMDSv2 tokens/,
+    key: /^(authorized_keys:\/(root|home\/debian)\/\.ssh\/authorized_keys|hostname\.(file|kernel)|hosts|file:\/var\/tmp\/ec2-v2-elsewhere)$/,
+    reason:
+      "A metadata service that requires IMDSv2 session tokens on a machine whose firmware does not say AWS (an EC2 copy elsewhere, or DMI hidden): cloud-init 22.4.2 asks for a token only on AWS, so its IMDSv1 reads get 401 until max_wait runs out and it boots with no datasource; sprout asks every service for a token first and reads the instance (keys, hostname, user-data).",
+  },
+  {
+    cases: /^ec2: other cloud, placement without region/,
+    key: /^file:\/etc\/ec2-facts$/,
+    cloudInit: /region=nova-az1 az=nova-az1a cloud=unknown/,
+    sprout: /region=None az=nova-az1a cloud=ec2/,
+    reason:
+      "Instance data of an EC2 copy that is not AWS: v1.cloud_name is `ec2` in sprout (`aws` on AWS), where cloud-init 22.4.2 says `unknown`; and v1.region comes from the identity document or placement/region, or from an availability zone shaped as AWS names them (us-east-1a -> us-east-1). cloud-init drops the zone's last letter whatever the zone is (OpenStack's `nova` would be region `nov`); sprout leaves the region unset rather than make one up.",
+  },
+  {
+    cases: /^ec2: AWS, identity document .* block-device-mapping with ephemeral0/,
+    key: /^file:\/etc\/fstab$/,
+    cloudInit: ABSENT,
+    sprout: /\/dev\/sdb\\t\/mnt\\tauto\\tdefaults,nofail,comment=cloudconfig\\t0\\t2\\n"$/,
+    reason:
+      "Harness: the meta-data maps ephemeral0 to sdb, which this machine does not have. Both agents leave out a mapped ephemeral0 that does not exist (cloud-init's LP: #744019), but sprout decides that from /sys/class/block, which the compat chroots lack (as under --root: it cannot tell, and writes the nofail line); cloud-init checks /dev/sdb. On a booted machine, where /sys/class/block exists, sprout leaves it out too (modules/mounts/devices.ts, deviceView).",
   },
 ];

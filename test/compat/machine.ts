@@ -170,6 +170,11 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
       // name_assign_type 4 (renamed by udev): cloud-init's fallback would otherwise wait for udev, which the chroot lacks.
       for (const [attr, value] of Object.entries({ address: mac, carrier: "1", operstate: "up", name_assign_type: "4", addr_assign_type: "0", type: "1" })) lay(upper, `/sys/class/net/${name}/${attr}`, `${value}\n`);
     }
+    // cloud-init's Ec2 datasource checks that each metadata URL resolves, and first looks
+    // up names that must not exist to detect DNS redirection (util.is_resolvable): with
+    // the image's resolver those queries would leave the machine. On 127.0.0.1, where
+    // nothing answers DNS, they fail at once; both agents get the same file.
+    if (seed.ec2MetadataUrl !== undefined) lay(upper, "/etc/resolv.conf", "nameserver 127.0.0.1\n");
     for (const [p, c] of Object.entries(seed.files ?? {})) lay(upper, p, c);
     // Only the seed: neither agent may probe a link-local metadata service. `locale: false`
     // is what sprout does without a `locale` key (leave the system's locale alone); without
