@@ -162,7 +162,13 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     lay(upper, "/etc/ssh/sshd_config", SSHD_CONFIG);
     lay(upper, "/etc/hosts", ETC_HOSTS);
     if (seed.metaData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
-    if (seed.ovfEnv !== undefined) lay(upper, "/var/lib/cloud/seed/ovf-env.xml", seed.ovfEnv);
+    if (seed.ovfEnv !== undefined) {
+      lay(upper, "/var/lib/cloud/seed/ovf-env.xml", seed.ovfEnv);
+      // The DMI product name of a vSphere VM. cloud-init 22.4.2's OVF datasource needs one:
+      // without it (the chroot has no sysfs) it finds the environment, then fails in
+      // _get_subplatform ('NoneType' object has no attribute 'lower') and falls back to None.
+      lay(upper, "/sys/class/dmi/id/product_name", "VMware Virtual Platform\n");
+    }
     if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
     if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
     if (seed.networkConfig !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/network-config", seed.networkConfig);
