@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Seed } from "./machine";
+import { OVF_CASES } from "./cases-ovf";
 
 export interface CompatCase extends Omit<Seed, "userData"> {
   name: string;
@@ -909,4 +910,4 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...OVF_CASES];
