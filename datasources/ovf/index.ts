@@ -154,8 +154,10 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
   let subplatform = found.where;
   const warnings = [...env.warnings];
   if (env.seedfrom) {
-    // cloud-init appends the file name to seedfrom as it is ("http://h/sm-" -> "http://h/sm-meta-data").
-    const base = env.seedfrom.includes("%s") || env.seedfrom.endsWith("/") ? env.seedfrom : `${env.seedfrom}%s`;
+    // cloud-init takes a plain path as a file:// URL, and appends the file name to seedfrom
+    // as it is ("http://h/sm-" -> "http://h/sm-meta-data").
+    const url = env.seedfrom.startsWith("/") ? `file://${env.seedfrom}` : env.seedfrom;
+    const base = url.includes("%s") || url.endsWith("/") ? url : `${url}%s`;
     const seed = await readSeedUrl(h, ctx, base, "OVF");
     // As in cloud-init: the OVF properties win in meta-data, the seed's user-data replaces the property's.
     metaData = { ...parseMetaData(seed.metaData, `${env.seedfrom}meta-data`), ...metaData };

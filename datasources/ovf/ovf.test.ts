@@ -96,6 +96,15 @@ const own: Machine[] = [
     },
   },
   {
+    name: "seedfrom a plain path (cloud-init reads it as file://)",
+    setup: (r) => {
+      r.write("/srv/seed/meta-data", "instance-id: iid-from-path\nlocal-hostname: seeded\n");
+      r.write("/srv/seed/user-data", "#cloud-config\n{}\n");
+      r.write("/var/lib/cloud/seed/ovf-env.xml", envXml({ seedfrom: "/srv/seed/" }));
+      return { instanceId: "iid-from-path" };
+    },
+  },
+  {
     name: "seedfrom file:// (meta-data and user-data from the seed)",
     setup: (r) => {
       r.write("/srv/seed/meta-data", "instance-id: iid-from-seed\nlocal-hostname: seeded\n");
@@ -201,6 +210,14 @@ describe("parseOvfEnv", () => {
     expect(env.instanceId).toBe("iid-dsovf");
     expect(env.localHostname).toBe("lh");
     expect(env.publicKeys).toEqual(["ssh-ed25519 AAAA a&b", "ssh-rsa BBBB c"]);
+  });
+
+  it("reads hostname as local-hostname: of the two, the one written later wins, as in cloud-init", () => {
+    expect(parseOvfEnv(envXml({ "local-hostname": "lh", hostname: "h" })).localHostname).toBe("h");
+    expect(parseOvfEnv(envXml({ "local-hostname": "lh", hostname: "h" })).metaData["local-hostname"]).toBe("h");
+    expect(parseOvfEnv(envXml({ hostname: "h", "local-hostname": "lh" })).localHostname).toBe("lh");
+    // An empty one written later is still the value cloud-init takes (then no hostname is set).
+    expect(parseOvfEnv(envXml({ hostname: "h", "local-hostname": "" })).localHostname).toBeNull();
   });
 
   it("takes user-data as base64, else as the text itself", () => {
