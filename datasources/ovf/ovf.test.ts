@@ -258,9 +258,8 @@ describe("OVF datasource", () => {
     const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": readFileSync(CORPUS, "utf8").replace('oe:value="http://tinyurl.com/sm-"', 'oe:value=""') });
     try {
       const data = await ovf.fetch(r.host(), ctx());
-      const du = data.extraDs!.default_user as { hashed_passwd: string; expire: boolean };
+      const du = data.extraDs!.default_user as { hashed_passwd: string };
       expect(du.hashed_passwd).toMatch(/^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
-      expect(du.expire).toBe(true);
       expect(JSON.stringify(data)).not.toContain("passw0rd");
       const { redacted } = instanceDataDocs(data, "OVF");
       expect(JSON.stringify(redacted)).not.toContain(du.hashed_passwd);
@@ -342,7 +341,7 @@ describe("OVF datasource", () => {
     const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": envXml({ "instance-id": "iid-r", password: "RANDOM" }) });
     try {
       const data = await ovf.fetch(r.host(), ctx());
-      expect(data.extraDs!.default_user).toEqual({ random_passwd: true, expire: true });
+      expect(data.extraDs!.default_user).toEqual({ random_passwd: true });
       expect(data.sensitivePaths).toContain("default_user");
     } finally {
       r.cleanup();

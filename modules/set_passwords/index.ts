@@ -7,9 +7,10 @@
 import type * as Crypto from "node:crypto";
 import { lazyBuiltin } from "../../agent/lazy-builtin";
 import type { Host } from "../../agent/host/types";
-import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
+import { isPlainObject } from "../../agent/merge";
+import type { JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { defaultUserName, expirePassword, readPasswd, usersFromConfig } from "../users_groups";
-import { planPasswords, type PasswordChange } from "./plan";
+import { planPasswords, type DatasourcePassword, type PasswordChange } from "./plan";
 
 const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 const CHPASSWD_TIMEOUT_MS = 60_000;
@@ -119,6 +120,15 @@ function showOnConsole(h: Host, text: string): boolean {
   }
 }
 
+/** The OVF datasource's password for the default user: a hash it made as it read the environment, or RANDOM. */
+function datasourcePassword(instance: JsonObject): DatasourcePassword | null {
+  const ds = instance.ds;
+  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
+  if (!du) return null;
+  if (typeof du.hashed_passwd === "string") return { kind: "hash", value: du.hashed_passwd };
+  return du.random_passwd === true ? { kind: "random" } : null;
+}
+
 export const setPasswords: Module = {
   id: "set_passwords",
   stage: "config",
@@ -129,10 +139,11 @@ export const setPasswords: Module = {
     properties: SET_PASSWORDS_SCHEMA,
   },
   async run(cfg, ctx): Promise<ModuleResult> {
-    if ((cfg.password === undefined || cfg.password === null) && (cfg.chpasswd === undefined || cfg.chpasswd === null)) return { status: "skipped", detail: "no password or chpasswd" };
+    const fromDatasource = datasourcePassword(ctx.instance);
+    if ((cfg.password === undefined || cfg.password === null) && (cfg.chpasswd === undefined || cfg.chpasswd === null) && !fromDatasource) return { status: "skipped", detail: "no password or chpasswd" };
     const h = ctx.host;
-    const defaultUser = cfg.password !== undefined && usersFromConfig(cfg, h).users.some((u) => u.isDefault) ? defaultUserName(cfg, h) : null;
-    const plan = planPasswords(cfg, defaultUser);
+    const defaultUser = (cfg.password !== undefined || fromDatasource) && usersFromConfig(cfg, h).users.some((u) => u.isDefault) ? defaultUserName(cfg, h) : null;
+    const plan = planPasswords(cfg, defaultUser, fromDatasource);
     const errors = [...plan.errors];
     const notes = [...plan.deprecations, ...plan.warnings];
     for (const n of notes) h.log.warn(n);

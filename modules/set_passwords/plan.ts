@@ -167,11 +167,18 @@ function fromList(raw: unknown, plan: PasswordPlan): void {
 }
 
 /**
- * The passwords cloud-config asks for. `defaultUser` is the default user's name, or
- * null when users: leaves it out; `password:` applies to it only when chpasswd gives
- * no users and no list (as in cloud-init).
+ * A password for the default user that the datasource gives (the OVF environment's
+ * `password` property, hashed as it was read, or RANDOM). cloud-init takes it as a
+ * `password:` of the datasource's config, below the cloud-config's own.
  */
-export function planPasswords(cfg: CloudConfig, defaultUser: string | null): PasswordPlan {
+export type DatasourcePassword = { kind: "hash"; value: string } | { kind: "random" };
+
+/**
+ * The passwords cloud-config asks for. `defaultUser` is the default user's name, or
+ * null when users: leaves it out; `password:` (else the datasource's password) applies
+ * to it only when chpasswd gives no users and no list (as in cloud-init).
+ */
+export function planPasswords(cfg: CloudConfig, defaultUser: string | null, fromDatasource: DatasourcePassword | null = null): PasswordPlan {
   const plan: PasswordPlan = { changes: [], expire: true, errors: [], warnings: [], deprecations: [] };
   const ch = cfg.chpasswd;
   if (ch !== undefined && ch !== null && !isPlainObject(ch)) {
@@ -183,6 +190,12 @@ export function planPasswords(cfg: CloudConfig, defaultUser: string | null): Pas
   }
   const gaveUsers = isPlainObject(ch) && ((Array.isArray(ch.users) && ch.users.length > 0) || (ch.list !== undefined && ch.list !== null && ch.list !== "" && !(Array.isArray(ch.list) && ch.list.length === 0)));
   const pw = cfg.password;
+  if ((pw === undefined || pw === null) && fromDatasource) {
+    if (gaveUsers) plan.warnings.push("the datasource's password (OVF) is ignored because chpasswd gives users (or list); give the default user's password there");
+    else if (defaultUser === null) plan.warnings.push("the datasource's password (OVF) is for the default user, and users: leaves it out; nobody's password was set");
+    else plan.changes.push({ user: defaultUser, ...fromDatasource });
+    return plan;
+  }
   if (pw === undefined || pw === null || pw === "") return plan;
   if (gaveUsers) {
     plan.warnings.push("password: is ignored because chpasswd gives users (or list); give the default user's password there");
