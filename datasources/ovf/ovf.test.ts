@@ -220,6 +220,14 @@ describe("parseOvfEnv", () => {
     expect(parseOvfEnv(envXml({ hostname: "h", "local-hostname": "" })).localHostname).toBeNull();
   });
 
+  it("reads the first PropertySection only, as cloud-init does", () => {
+    const xml = envXml({ "instance-id": "first", hostname: "h1" }).replace("</Environment>", `  <PropertySection>\n    <Property oe:key="hostname" oe:value="h2"/>\n    <Property oe:key="password" oe:value="p"/>\n  </PropertySection>\n</Environment>`);
+    const env = parseOvfEnv(xml);
+    expect(env.localHostname).toBe("h1");
+    expect(env.password).toBeNull();
+    expect(Object.keys(env.properties)).toEqual(["instance-id", "hostname"]);
+  });
+
   it("takes user-data as base64, else as the text itself", () => {
     expect(decodeUserData(b64("#cloud-config\nhostname: a\n")).toString()).toBe("#cloud-config\nhostname: a\n");
     expect(decodeUserData("#cloud-config\nhostname: a").toString()).toBe("#cloud-config\nhostname: a");

@@ -55,19 +55,18 @@ export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfE
   }
   if (root.local !== "Environment") fail(where, `has no <Environment> element (its root is <${root.name}>)`, `this is not an OVF environment (namespace ${OVF_ENV_NS})`);
 
-  // Every Property of every PropertySection, by local name (oe:Property and Property alike); a later key wins.
+  // Every Property of the first PropertySection, by local name (oe:Property and Property alike);
+  // a later key wins. cloud-init reads only the first section: a second one must not change what a seed does.
   const properties: Record<string, string> = {};
   // cloud-init renames hostname to local-hostname as it reads: whichever of the two comes later wins.
   let hostnameKey: string | null = null;
-  for (const section of root.children) {
-    if (section.local !== "PropertySection") continue;
-    for (const p of section.children) {
-      if (p.local !== "Property") continue;
-      const key = attribute(p, "key");
-      if (key === undefined) continue;
-      properties[key] = attribute(p, "value") ?? "";
-      if (key === "hostname" || key === "local-hostname") hostnameKey = key;
-    }
+  const section = root.children.find((c) => c.local === "PropertySection");
+  for (const p of section?.children ?? []) {
+    if (p.local !== "Property") continue;
+    const key = attribute(p, "key");
+    if (key === undefined) continue;
+    properties[key] = attribute(p, "value") ?? "";
+    if (key === "hostname" || key === "local-hostname") hostnameKey = key;
   }
   return interpret(properties, hostnameKey, where);
 }

@@ -133,6 +133,20 @@ export const OVF_CASES: CompatCase[] = [
     passwords: ["Ovf-Passw0rd-2"],
   },
   {
+    name: "ovf: password RANDOM for the default user",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-pw-random", password: "RANDOM" }),
+    passwords: [],
+  },
+  {
+    name: "ovf: password, and a different password: in the user-data (user-data wins)",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-pw-ud", password: "Ovf-Passw0rd-3", "user-data": b64("#cloud-config\npassword: From-User-Data-1\n") }),
+    passwords: ["Ovf-Passw0rd-3", "From-User-Data-1"],
+  },
+  {
+    name: "ovf: local-hostname, then hostname (the later one wins)",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-hostnames", "local-hostname": "ovf-local-hostname", hostname: "ovf-hostname" }),
+  },
+  {
     name: "ovf: seedfrom a file:// seed folder (meta-data and user-data), hostname property wins",
     ovfEnv: vsphereEnv({ hostname: "ovf-seeded", seedfrom: "file:///var/lib/ovf-seed/" }),
     files: {
@@ -183,6 +197,13 @@ export const OVF_CASES: CompatCase[] = [
   {
     name: "ovf: entity and character references in values",
     ovfEnv: vsphereEnv({ "instance-id": "iid-&#111;vf-refs", hostname: "ovf&#45;refs" }).replace(/&amp;#/g, "&#"),
+  },
+  {
+    name: "ovf: two PropertySections",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-sections", hostname: "ovf-first-section" }).replace(
+      "   <ve:EthernetAdapterSection>",
+      `   <PropertySection>\n         <Property oe:key="hostname" oe:value="ovf-second-section"/>\n         <Property oe:key="public-keys" oe:value="${KEY_A}"/>\n   </PropertySection>\n   <ve:EthernetAdapterSection>`,
+    ),
   },
   {
     name: "ovf: no instance-id (cloud-init's default iid-dsovf), hostname only",
