@@ -218,6 +218,45 @@ export const OVF_CASES: CompatCase[] = [
     nics: { ens192: "00:50:56:8a:3f:21" },
   },
   {
+    name: "ovf guestinfo: vSphere environment with hostname, one public key and base64 cloud-config",
+    ovfTransport: "guestinfo",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-gi", hostname: "ovf-guestinfo", "public-keys": KEY_A, "user-data": b64(CLOUD_CONFIG) }),
+  },
+  {
+    name: "ovf guestinfo: network-config property, static netplan v2 for the vSphere NIC",
+    ovfTransport: "guestinfo",
+    ovfEnv: vsphereEnv({
+      "instance-id": "iid-ovf-gi-net",
+      hostname: "ovf-static",
+      "network-config": b64("network:\n  version: 2\n  ethernets:\n    ens192:\n      dhcp4: false\n      addresses: [192.168.10.20/24]\n      gateway4: 192.168.10.1\n      nameservers:\n        addresses: [192.168.10.1]\n        search: [example.internal]\n"),
+    }),
+    nics: { ens192: "00:50:56:8a:3f:21" },
+  },
+  {
+    name: "ovf guestinfo: network-config property as in cloud-init's example (match by name glob)",
+    ovfTransport: "guestinfo",
+    ovfEnv: vsphereEnv({
+      "instance-id": "iid-ovf-gi-net-example",
+      "network-config": b64("network:\n  version: 2\n  ethernets:\n    nics:\n      match:\n        name: ens*\n      dhcp4: yes\n"),
+    }),
+    nics: { ens192: "00:50:56:8a:3f:21" },
+  },
+  {
+    name: "ovf guestinfo: network-config property without the network: key",
+    ovfTransport: "guestinfo",
+    ovfEnv: vsphereEnv({
+      "instance-id": "iid-ovf-gi-net-bare",
+      "network-config": b64("version: 2\nethernets:\n  ens192:\n    addresses: [192.168.10.21/24]\n    gateway4: 192.168.10.1\n"),
+    }),
+    nics: { ens192: "00:50:56:8a:3f:21" },
+  },
+  {
+    name: "ovf guestinfo: network-config property that is not base64",
+    ovfTransport: "guestinfo",
+    ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-gi-net-bad", hostname: "ovf-bad-net", "network-config": "network: {version: 2}" }),
+    nics: { ens192: "00:50:56:8a:3f:21" },
+  },
+  {
     name: "ovf: truncated document (cut off in the PropertySection)",
     ovfEnv: vsphereEnv({ "instance-id": "iid-ovf-trunc", hostname: "ovf-trunc", "public-keys": KEY_A }).slice(0, 700),
   },

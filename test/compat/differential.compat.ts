@@ -56,7 +56,7 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
       server = await serveDir(dir);
     }
     if (typeof userData === "function") userData = userData(server!.url);
-    const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ec2MetadataUrl: c.ec2MetadataUrl };
+    const seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ovfTransport: c.ovfTransport, ec2MetadataUrl: c.ec2MetadataUrl };
     const ci = await bootWith("cloud-init", seed);
     const sp = await bootWith("sprout", seed);
     const known = seedPasswords(c, userData);
