@@ -7,10 +7,9 @@
 import type * as Crypto from "node:crypto";
 import { lazyBuiltin } from "../../agent/lazy-builtin";
 import type { Host } from "../../agent/host/types";
-import { isPlainObject } from "../../agent/merge";
-import type { JsonObject, Module, ModuleContext, ModuleResult } from "../../agent/types";
+import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { defaultUserName, expirePassword, readPasswd, usersFromConfig } from "../users_groups";
-import { planPasswords, type DatasourcePassword, type PasswordChange } from "./plan";
+import { datasourcePassword, planPasswords, type PasswordChange } from "./plan";
 
 const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 const CHPASSWD_TIMEOUT_MS = 60_000;
@@ -118,15 +117,6 @@ function showOnConsole(h: Host, text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The OVF datasource's password for the default user: a hash it made as it read the environment, or RANDOM. */
-function datasourcePassword(instance: JsonObject): DatasourcePassword | null {
-  const ds = instance.ds;
-  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
-  if (!du) return null;
-  if (typeof du.hashed_passwd === "string") return { kind: "hash", value: du.hashed_passwd };
-  return du.random_passwd === true ? { kind: "random" } : null;
 }
 
 export const setPasswords: Module = {

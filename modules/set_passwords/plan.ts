@@ -5,7 +5,7 @@
 import { isTrue } from "../../agent/cloud-bool";
 import { isPlainObject } from "../../agent/merge";
 import { passwordText } from "../../agent/password-text";
-import type { CloudConfig } from "../../agent/types";
+import type { CloudConfig, JsonObject } from "../../agent/types";
 
 export type PasswordKind = "text" | "hash" | "random";
 
@@ -172,6 +172,15 @@ function fromList(raw: unknown, plan: PasswordPlan): void {
  * `password:` of the datasource's config, below the cloud-config's own.
  */
 export type DatasourcePassword = { kind: "hash"; value: string } | { kind: "random" };
+
+/** The OVF datasource's password for the default user, from the instance data: the hash it made as it read the environment, or RANDOM. */
+export function datasourcePassword(instance: JsonObject): DatasourcePassword | null {
+  const ds = instance.ds;
+  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
+  if (!du) return null;
+  if (typeof du.hashed_passwd === "string") return { kind: "hash", value: du.hashed_passwd };
+  return du.random_passwd === true ? { kind: "random" } : null;
+}
 
 /**
  * The passwords cloud-config asks for. `defaultUser` is the default user's name, or
