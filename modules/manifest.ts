@@ -11,6 +11,7 @@ import { CONF_FILE as APT_CONF_FILE, PROXY_FILE as APT_PROXY_FILE } from "./apt_
 import { GRUB_PC_INSTALLED } from "./grub_dpkg/installed";
 import { blockDeviceMapping, mapsEc2Defaults } from "./mounts/block-device-mapping";
 import { metadataSeed } from "./seed_random/metadata-seed";
+import { datasourcePassword } from "./set_passwords/plan";
 
 interface EntryBase {
   id: string;
@@ -105,7 +106,17 @@ export const MODULE_MANIFEST: readonly ManifestEntry[] = [
   // config
   { id: "keyboard", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["keyboard"], idle: "no keyboard", load: () => import("./keyboard").then((m) => m.keyboard) },
   { id: "locale", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["locale", "locale_configfile"], idle: "no locale", load: () => import("./locale").then((m) => m.locale) },
-  { id: "set_passwords", stage: "config", frequency: "per-instance", runs: "with-keys", keys: ["password", "chpasswd"], idle: "no password or chpasswd", load: () => import("./set_passwords").then((m) => m.setPasswords) },
+  {
+    id: "set_passwords",
+    stage: "config",
+    frequency: "per-instance",
+    runs: "with-keys",
+    keys: ["password", "chpasswd"],
+    idle: "no password or chpasswd",
+    // The OVF environment's password property, which cloud-init sets as a datasource password:.
+    alsoWhen: (ctx) => datasourcePassword(ctx.instance) !== null,
+    load: () => import("./set_passwords").then((m) => m.setPasswords),
+  },
   {
     id: "grub_dpkg",
     stage: "config",

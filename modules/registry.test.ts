@@ -137,6 +137,19 @@ describe("module manifest (what a boot loads)", () => {
       root.cleanup();
     }
   });
+
+  it("loads set_passwords with no password key when the OVF environment gave the default user's password (or RANDOM)", () => {
+    const e = MODULE_MANIFEST.find((x) => x.id === "set_passwords")!;
+    const root = tempRoot();
+    try {
+      const withDs = (ds: Record<string, unknown>) => moduleContext(root, { stage: "config", instance: { v1: { instance_id: "iid-ovf" }, ds } });
+      expect(idleResult(e, {}, withDs({ default_user: { hashed_passwd: "$6$salt$hash" } }))).toBeNull();
+      expect(idleResult(e, {}, withDs({ default_user: { random_passwd: true } }))).toBeNull();
+      expect(idleResult(e, {}, withDs({ meta_data: {} }))).toEqual({ status: "skipped", detail: "no password or chpasswd" });
+    } finally {
+      root.cleanup();
+    }
+  });
 });
 
 /** Every path under dir with its size and mode: what a module wrote, if anything. */

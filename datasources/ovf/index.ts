@@ -154,8 +154,10 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
   let subplatform = found.where;
   const warnings = [...env.warnings];
   if (env.seedfrom) {
-    // cloud-init appends the file name to seedfrom as it is ("http://h/sm-" -> "http://h/sm-meta-data").
-    const base = env.seedfrom.includes("%s") || env.seedfrom.endsWith("/") ? env.seedfrom : `${env.seedfrom}%s`;
+    // cloud-init takes a plain path as a file:// URL, and appends the file name to seedfrom
+    // as it is ("http://h/sm-" -> "http://h/sm-meta-data").
+    const url = env.seedfrom.startsWith("/") ? `file://${env.seedfrom}` : env.seedfrom;
+    const base = url.includes("%s") || url.endsWith("/") ? url : `${url}%s`;
     const seed = await readSeedUrl(h, ctx, base, "OVF");
     // As in cloud-init: the OVF properties win in meta-data, the seed's user-data replaces the property's.
     metaData = { ...parseMetaData(seed.metaData, `${env.seedfrom}meta-data`), ...metaData };
@@ -173,9 +175,11 @@ async function fetchOvf(h: Host, ctx: DatasourceContext): Promise<InstanceData> 
   const extraDs: JsonObject = { ovf_properties: { ...env.properties } };
   const sensitivePaths: string[] = [];
   if (env.password !== null) {
-    // Never stored in clear: the users module sets this hash for the default user and expires it (one login), as cloud-init does.
+    // Never stored in clear. set_passwords gives the default user this hash (or a generated
+    // password for RANDOM) as cloud-init does with the property: below the cloud-config's own
+    // password: and chpasswd, expired unless chpasswd.expire is false.
     (extraDs.ovf_properties as JsonObject).password = "(hashed in default_user.hashed_passwd)";
-    extraDs.default_user = env.password === "RANDOM" ? { random_passwd: true, expire: true } : { hashed_passwd: sha512Crypt(env.password), expire: true };
+    extraDs.default_user = env.password === "RANDOM" ? { random_passwd: true } : { hashed_passwd: sha512Crypt(env.password) };
     sensitivePaths.push("default_user");
   }
   if ("user-data" in env.properties) sensitivePaths.push("ovf_properties.user-data");

@@ -96,6 +96,15 @@ const own: Machine[] = [
     },
   },
   {
+    name: "seedfrom a plain path (cloud-init reads it as file://)",
+    setup: (r) => {
+      r.write("/srv/seed/meta-data", "instance-id: iid-from-path\nlocal-hostname: seeded\n");
+      r.write("/srv/seed/user-data", "#cloud-config\n{}\n");
+      r.write("/var/lib/cloud/seed/ovf-env.xml", envXml({ seedfrom: "/srv/seed/" }));
+      return { instanceId: "iid-from-path" };
+    },
+  },
+  {
     name: "seedfrom file:// (meta-data and user-data from the seed)",
     setup: (r) => {
       r.write("/srv/seed/meta-data", "instance-id: iid-from-seed\nlocal-hostname: seeded\n");
@@ -203,6 +212,22 @@ describe("parseOvfEnv", () => {
     expect(env.publicKeys).toEqual(["ssh-ed25519 AAAA a&b", "ssh-rsa BBBB c"]);
   });
 
+  it("reads hostname as local-hostname: of the two, the one written later wins, as in cloud-init", () => {
+    expect(parseOvfEnv(envXml({ "local-hostname": "lh", hostname: "h" })).localHostname).toBe("h");
+    expect(parseOvfEnv(envXml({ "local-hostname": "lh", hostname: "h" })).metaData["local-hostname"]).toBe("h");
+    expect(parseOvfEnv(envXml({ hostname: "h", "local-hostname": "lh" })).localHostname).toBe("lh");
+    // An empty one written later is still the value cloud-init takes (then no hostname is set).
+    expect(parseOvfEnv(envXml({ hostname: "h", "local-hostname": "" })).localHostname).toBeNull();
+  });
+
+  it("reads the first PropertySection only, as cloud-init does", () => {
+    const xml = envXml({ "instance-id": "first", hostname: "h1" }).replace("</Environment>", `  <PropertySection>\n    <Property oe:key="hostname" oe:value="h2"/>\n    <Property oe:key="password" oe:value="p"/>\n  </PropertySection>\n</Environment>`);
+    const env = parseOvfEnv(xml);
+    expect(env.localHostname).toBe("h1");
+    expect(env.password).toBeNull();
+    expect(Object.keys(env.properties)).toEqual(["instance-id", "hostname"]);
+  });
+
   it("takes user-data as base64, else as the text itself", () => {
     expect(decodeUserData(b64("#cloud-config\nhostname: a\n")).toString()).toBe("#cloud-config\nhostname: a\n");
     expect(decodeUserData("#cloud-config\nhostname: a").toString()).toBe("#cloud-config\nhostname: a");
@@ -241,9 +266,8 @@ describe("OVF datasource", () => {
     const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": readFileSync(CORPUS, "utf8").replace('oe:value="http://tinyurl.com/sm-"', 'oe:value=""') });
     try {
       const data = await ovf.fetch(r.host(), ctx());
-      const du = data.extraDs!.default_user as { hashed_passwd: string; expire: boolean };
+      const du = data.extraDs!.default_user as { hashed_passwd: string };
       expect(du.hashed_passwd).toMatch(/^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
-      expect(du.expire).toBe(true);
       expect(JSON.stringify(data)).not.toContain("passw0rd");
       const { redacted } = instanceDataDocs(data, "OVF");
       expect(JSON.stringify(redacted)).not.toContain(du.hashed_passwd);
@@ -325,7 +349,7 @@ describe("OVF datasource", () => {
     const r = tempRoot({ "/var/lib/cloud/seed/ovf-env.xml": envXml({ "instance-id": "iid-r", password: "RANDOM" }) });
     try {
       const data = await ovf.fetch(r.host(), ctx());
-      expect(data.extraDs!.default_user).toEqual({ random_passwd: true, expire: true });
+      expect(data.extraDs!.default_user).toEqual({ random_passwd: true });
       expect(data.sensitivePaths).toContain("default_user");
     } finally {
       r.cleanup();

@@ -55,25 +55,27 @@ export function parseOvfEnv(input: Buffer | string, where = "ovf-env.xml"): OvfE
   }
   if (root.local !== "Environment") fail(where, `has no <Environment> element (its root is <${root.name}>)`, `this is not an OVF environment (namespace ${OVF_ENV_NS})`);
 
-  // Every Property of every PropertySection, by local name (oe:Property and Property alike); a later key wins.
+  // Every Property of the first PropertySection, by local name (oe:Property and Property alike);
+  // a later key wins. cloud-init reads only the first section: a second one must not change what a seed does.
   const properties: Record<string, string> = {};
-  for (const section of root.children) {
-    if (section.local !== "PropertySection") continue;
-    for (const p of section.children) {
-      if (p.local !== "Property") continue;
-      const key = attribute(p, "key");
-      if (key === undefined) continue;
-      properties[key] = attribute(p, "value") ?? "";
-    }
+  // cloud-init renames hostname to local-hostname as it reads: whichever of the two comes later wins.
+  let hostnameKey: string | null = null;
+  const section = root.children.find((c) => c.local === "PropertySection");
+  for (const p of section?.children ?? []) {
+    if (p.local !== "Property") continue;
+    const key = attribute(p, "key");
+    if (key === undefined) continue;
+    properties[key] = attribute(p, "value") ?? "";
+    if (key === "hostname" || key === "local-hostname") hostnameKey = key;
   }
-  return interpret(properties, where);
+  return interpret(properties, hostnameKey, where);
 }
 
 /** cloud-init's reading of the properties: hostname means local-hostname, user-data and network-config are base64. */
-function interpret(props: Record<string, string>, where: string): OvfEnv {
+function interpret(props: Record<string, string>, hostnameKey: string | null, where: string): OvfEnv {
   const val = (k: string) => (props[k] !== undefined && props[k]!.trim() !== "" ? props[k]!.trim() : null);
   const instanceId = val("instance-id") ?? DEFAULT_INSTANCE_ID;
-  const localHostname = val("local-hostname") ?? val("hostname");
+  const localHostname = hostnameKey ? val(hostnameKey) : null;
   const seedfrom = val("seedfrom");
   const publicKeys = normalizeSshKeys(props["public-keys"] ?? "");
   // The default instance-id is not meta-data: a seedfrom seed's instance-id must still win over it.

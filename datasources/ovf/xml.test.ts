@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { ovfEnvXml } from "../../agent/commands/seed";
-import { decodeReferences, lineCol, readXml, XmlDtdError, XmlSyntaxError, type XmlElement } from "./xml";
+import { attributeValue, lineCol, readXml, XmlDtdError, XmlSyntaxError, type XmlElement } from "./xml";
 
 const CORPUS = "/work/shared/corpus/cloud-init/ovf";
 
@@ -62,7 +62,7 @@ function fxpTree(xml: string): XmlElement {
   const convert = (node: Record<string, unknown>): XmlElement | null => {
     const name = Object.keys(node).find((k) => k !== ":@")!;
     if (name.startsWith("#") || name.startsWith("?")) return null;
-    const attrs = Object.entries((node[":@"] ?? {}) as Record<string, string>).map(([n, v]) => ({ name: n, local: n.slice(n.indexOf(":") + 1), value: decodeReferences(v) }));
+    const attrs = Object.entries((node[":@"] ?? {}) as Record<string, string>).map(([n, v]) => ({ name: n, local: n.slice(n.indexOf(":") + 1), value: attributeValue(v) }));
     const children = (node[name] as Array<Record<string, unknown>>).map(convert).filter((c): c is XmlElement => c !== null);
     return { name, local: name.slice(name.indexOf(":") + 1), attrs, children };
   };
@@ -103,6 +103,12 @@ describe("readXml against fast-xml-parser", () => {
     expect(value("entities")).toBe('<a> & "b" AB😀');
     expect(value("utf-8")).toBe("Zürich, 東京, 🌱");
     expect(props.map((p) => p.attrs[0]!.value)).toEqual(["quote", "entities", "utf-8", "no-prefix"]);
+  });
+
+  it("reads a line break, CR LF or tab written in an attribute value as a space, as XML does; &#10; &#13; &#9; stay", () => {
+    // A public-keys value pasted over two lines is one line to cloud-init's parser (expat).
+    const xml = `<Environment><Property key="k" value="a\nb\r\nc\rd\te &#10;f&#13;&#9;"/></Environment>`;
+    expect(readXml(xml).children[0]!.attrs[1]!.value).toBe("a b c d e \nf\r\t");
   });
 
   it("keeps what fast-xml-parser kept in an attribute value: a lone &, an unknown entity, a <", () => {

@@ -20,7 +20,7 @@ export interface XmlElement {
   name: string;
   /** The name without its namespace prefix: "Property". */
   local: string;
-  /** Attributes in document order, values with references decoded. */
+  /** Attributes in document order, values as XML reads them (attributeValue). */
   attrs: Array<{ name: string; local: string; value: string }>;
   children: XmlElement[];
 }
@@ -54,13 +54,23 @@ const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 /** The five predefined entities and character references; anything else stays as written. */
-export function decodeReferences(s: string): string {
+function decodeReferences(s: string): string {
   if (!s.includes("&")) return s;
   return s.replace(REFERENCE, (_, ref: string) => {
     if (ref[0] !== "#") return PREDEFINED[ref]!;
     const cp = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : "\uFFFD";
   });
+}
+
+/**
+ * An attribute value as XML reads it: a line break (CR LF, CR or LF) or tab written in
+ * the value is a space (XML 1.0, 3.3.3), a reference is its character (so &#10; is a
+ * line break). cloud-init's parser (expat) reads values so: a public-keys value pasted
+ * over two lines is one line to it, and must be to sprout.
+ */
+export function attributeValue(raw: string): string {
+  return decodeReferences(raw.replace(/\r\n?|[\n\t]/g, " "));
 }
 
 const localName = (name: string) => name.slice(name.indexOf(":") + 1);
@@ -178,7 +188,7 @@ export function readXml(text: string): XmlElement {
         if (close < 0) fail(`the value of attribute ${attr} has no closing quote`, pos);
         if (seen.has(attr)) fail(`attribute ${attr} is repeated`, attrAt);
         seen.add(attr);
-        el.attrs.push({ name: attr, local: localName(attr), value: decodeReferences(text.slice(pos + 1, close)) });
+        el.attrs.push({ name: attr, local: localName(attr), value: attributeValue(text.slice(pos + 1, close)) });
         pos = close + 1;
       }
       if (stack.length > 0) stack[stack.length - 1]!.children.push(el);

@@ -105,6 +105,30 @@ describe("set_passwords", () => {
     expect(shadow("alice")[1]).toBe("!");
   });
 
+  it.skipIf(!canChpasswd)(`the OVF environment's password (hashed in ds.default_user) is set for the default user, expiring unless chpasswd.expire is false${why}`, async () => {
+    root = machine();
+    const ovf = { instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { hashed_passwd: SHA512, expire: true } } }, stage: "config" } as const;
+    let res = await setPasswords.run({}, moduleContext(root, ovf));
+    expect(res.errors).toEqual([]);
+    expect(shadow("debian").slice(1, 3)).toEqual([SHA512, "0"]);
+    root.cleanup();
+    root = machine();
+    res = await setPasswords.run({ chpasswd: { expire: false } }, moduleContext(root, ovf));
+    expect(shadow("debian")[1]).toBe(SHA512);
+    expect(Number(shadow("debian")[2])).toBeGreaterThan(Number(OLD_DAY));
+  });
+
+  it.skipIf(!canChpasswd)(`the OVF environment's password RANDOM: one is generated for the default user and shown on the console${why}`, async () => {
+    root = machine();
+    const { host, written } = withConsole(root.host());
+    const res = await setPasswords.run({}, moduleContext(root, { host, instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { random_passwd: true, expire: true } } }, stage: "config" }));
+    expect(res.errors).toEqual([]);
+    const shown = /^debian:(\S+)$/m.exec(written.join(""))?.[1];
+    expect(shown).toBeDefined();
+    expect(verifies("debian", shown!)).toBe(true);
+    expect(shadow("debian")[2]).toBe("0");
+  });
+
   it.skipIf(!canChpasswd)(`chpasswd.expire false keeps the day chpasswd set; a locked default user is unlocked by its new password${why}`, async () => {
     root = machine();
     const res = await setPasswords.run({ password: "passw0rd", chpasswd: { expire: false } }, moduleContext(root, "config"));

@@ -1,6 +1,6 @@
-// set_passwords: cloud-init's `password` (the default user's password) and
-// `chpasswd` (users' passwords as text, hashes or generated ones, and whether they
-// expire). Passwords go to chpasswd on stdin, never on a command line, never to the
+// set_passwords: cloud-init's `password` (the default user's password; failing that,
+// the OVF environment's, which the datasource hashed) and `chpasswd` (users' passwords
+// as text, hashes or generated ones, and whether they expire). Passwords go to chpasswd on stdin, never on a command line, never to the
 // log or status.json; generated ones are shown on the console alone, in
 // cloud-init's words. ssh_pwauth, which cloud-init handles here too, is the ssh
 // module's. Runs in the config stage, after users_groups made the users.
@@ -9,7 +9,7 @@ import { lazyBuiltin } from "../../agent/lazy-builtin";
 import type { Host } from "../../agent/host/types";
 import type { Module, ModuleContext, ModuleResult } from "../../agent/types";
 import { defaultUserName, expirePassword, readPasswd, usersFromConfig } from "../users_groups";
-import { planPasswords, type PasswordChange } from "./plan";
+import { datasourcePassword, planPasswords, type PasswordChange } from "./plan";
 
 const crypto = lazyBuiltin<typeof Crypto>("node:crypto");
 const CHPASSWD_TIMEOUT_MS = 60_000;
@@ -129,10 +129,11 @@ export const setPasswords: Module = {
     properties: SET_PASSWORDS_SCHEMA,
   },
   async run(cfg, ctx): Promise<ModuleResult> {
-    if ((cfg.password === undefined || cfg.password === null) && (cfg.chpasswd === undefined || cfg.chpasswd === null)) return { status: "skipped", detail: "no password or chpasswd" };
+    const fromDatasource = datasourcePassword(ctx.instance);
+    if ((cfg.password === undefined || cfg.password === null) && (cfg.chpasswd === undefined || cfg.chpasswd === null) && !fromDatasource) return { status: "skipped", detail: "no password or chpasswd" };
     const h = ctx.host;
-    const defaultUser = cfg.password !== undefined && usersFromConfig(cfg, h).users.some((u) => u.isDefault) ? defaultUserName(cfg, h) : null;
-    const plan = planPasswords(cfg, defaultUser);
+    const defaultUser = (cfg.password !== undefined || fromDatasource) && usersFromConfig(cfg, h).users.some((u) => u.isDefault) ? defaultUserName(cfg, h) : null;
+    const plan = planPasswords(cfg, defaultUser, fromDatasource);
     const errors = [...plan.errors];
     const notes = [...plan.deprecations, ...plan.warnings];
     for (const n of notes) h.log.warn(n);

@@ -26,6 +26,17 @@ describe("set_passwords plan (what cloud-config asks for)", () => {
     expect(JSON.stringify(p)).not.toContain('"x"');
   });
 
+  it("the datasource's password (OVF's) is cloud-init's lowest password: the default user's, under cloud-config's password: and chpasswd", () => {
+    const ovfHash = { kind: "hash", value: SHA512 } as const;
+    expect(planPasswords({}, "debian", ovfHash)).toEqual({ changes: [{ user: "debian", kind: "hash", value: SHA512 }], expire: true, errors: [], warnings: [], deprecations: [] });
+    expect(planPasswords({}, "debian", { kind: "random" }).changes).toEqual([{ user: "debian", kind: "random" }]);
+    // chpasswd.expire applies to it, as to password:.
+    expect(planPasswords({ chpasswd: { expire: false } }, "debian", ovfHash).expire).toBe(false);
+    expect(planPasswords({ password: "from-user-data" }, "debian", ovfHash).changes).toEqual([{ user: "debian", kind: "text", value: "from-user-data" }]);
+    expect(planPasswords({ chpasswd: { users: [{ name: "alice", password: "a", type: "text" }] } }, "debian", ovfHash).changes).toEqual([{ user: "alice", kind: "text", value: "a" }]);
+    expect(planPasswords({}, null, ovfHash).changes).toEqual([]);
+  });
+
   it("password: is ignored when chpasswd gives users or list", () => {
     const p = planPasswords({ password: "ignored", chpasswd: { users: [{ name: "alice", password: "a", type: "text" }] } }, "debian");
     expect(p.changes).toEqual([{ user: "alice", kind: "text", value: "a" }]);

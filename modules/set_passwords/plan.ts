@@ -5,7 +5,7 @@
 import { isTrue } from "../../agent/cloud-bool";
 import { isPlainObject } from "../../agent/merge";
 import { passwordText } from "../../agent/password-text";
-import type { CloudConfig } from "../../agent/types";
+import type { CloudConfig, JsonObject } from "../../agent/types";
 
 export type PasswordKind = "text" | "hash" | "random";
 
@@ -167,11 +167,27 @@ function fromList(raw: unknown, plan: PasswordPlan): void {
 }
 
 /**
- * The passwords cloud-config asks for. `defaultUser` is the default user's name, or
- * null when users: leaves it out; `password:` applies to it only when chpasswd gives
- * no users and no list (as in cloud-init).
+ * A password for the default user that the datasource gives (the OVF environment's
+ * `password` property, hashed as it was read, or RANDOM). cloud-init takes it as a
+ * `password:` of the datasource's config, below the cloud-config's own.
  */
-export function planPasswords(cfg: CloudConfig, defaultUser: string | null): PasswordPlan {
+export type DatasourcePassword = { kind: "hash"; value: string } | { kind: "random" };
+
+/** The OVF datasource's password for the default user, from the instance data: the hash it made as it read the environment, or RANDOM. */
+export function datasourcePassword(instance: JsonObject): DatasourcePassword | null {
+  const ds = instance.ds;
+  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
+  if (!du) return null;
+  if (typeof du.hashed_passwd === "string") return { kind: "hash", value: du.hashed_passwd };
+  return du.random_passwd === true ? { kind: "random" } : null;
+}
+
+/**
+ * The passwords cloud-config asks for. `defaultUser` is the default user's name, or
+ * null when users: leaves it out; `password:` (else the datasource's password) applies
+ * to it only when chpasswd gives no users and no list (as in cloud-init).
+ */
+export function planPasswords(cfg: CloudConfig, defaultUser: string | null, fromDatasource: DatasourcePassword | null = null): PasswordPlan {
   const plan: PasswordPlan = { changes: [], expire: true, errors: [], warnings: [], deprecations: [] };
   const ch = cfg.chpasswd;
   if (ch !== undefined && ch !== null && !isPlainObject(ch)) {
@@ -183,6 +199,12 @@ export function planPasswords(cfg: CloudConfig, defaultUser: string | null): Pas
   }
   const gaveUsers = isPlainObject(ch) && ((Array.isArray(ch.users) && ch.users.length > 0) || (ch.list !== undefined && ch.list !== null && ch.list !== "" && !(Array.isArray(ch.list) && ch.list.length === 0)));
   const pw = cfg.password;
+  if ((pw === undefined || pw === null) && fromDatasource) {
+    if (gaveUsers) plan.warnings.push("the datasource's password (OVF) is ignored because chpasswd gives users (or list); give the default user's password there");
+    else if (defaultUser === null) plan.warnings.push("the datasource's password (OVF) is for the default user, and users: leaves it out; nobody's password was set");
+    else plan.changes.push({ user: defaultUser, ...fromDatasource });
+    return plan;
+  }
   if (pw === undefined || pw === null || pw === "") return plan;
   if (gaveUsers) {
     plan.warnings.push("password: is ignored because chpasswd gives users (or list); give the default user's password there");

@@ -177,25 +177,3 @@ describe("users_groups passwords", () => {
   });
 });
 
-describe("users_groups with an OVF password", () => {
-  it.skipIf(!haveUseradd)("gives the default user the OVF environment's hashed password, unlocked and expired", async () => {
-    root = tempRoot(ETC_FILES);
-    const hash = "$6$abcdefgh$Zq3cTRvyG8iu0Qh8S1xoCr4Sd0HFuy5BLU4Uvs3fJ9U5mKqEvv1XoYrmK6uPsTV4bHx4nHxH9Vx6Q7rPxG7Ob.";
-    const ctx = moduleContext(root, { instance: { v1: { instance_id: "iid-ovf", public_ssh_keys: [] }, ds: { meta_data: {}, default_user: { hashed_passwd: hash, expire: true } } } });
-    const res = await usersGroups.run({}, ctx);
-    expect(res.errors).toEqual([]);
-    const shadow = root.host().root.readText("/etc/shadow").split("\n").find((l) => l.startsWith("debian:"))!;
-    const f = shadow.split(":");
-    expect(f[1]).toBe(hash);
-    expect(f[2]).toBe("0");
-  });
-
-  it.skipIf(!haveUseradd)("keeps a password cloud-config sets", async () => {
-    root = tempRoot(ETC_FILES);
-    const ctx = moduleContext(root, { instance: { v1: { instance_id: "iid-ovf", public_ssh_keys: [] }, ds: { default_user: { hashed_passwd: "$6$x$fromovf", expire: true } } } });
-    await usersGroups.run({ user: { name: "debian", hashed_passwd: "$6$y$fromcloudconfig", lock_passwd: false } }, ctx);
-    const f = root.host().root.readText("/etc/shadow").split("\n").find((l) => l.startsWith("debian:"))!.split(":");
-    expect(f[1]).toBe("$6$y$fromcloudconfig");
-    expect(f[2]).not.toBe("0");
-  });
-});

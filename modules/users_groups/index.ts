@@ -93,8 +93,6 @@ export interface UserSpec {
   plainPasswd?: string;
   /** Why plain_text_passwd was not set (an error), or a hint to quote it; never the password. */
   passwordProblem?: { error: string } | { hint: string };
-  /** Force a new password at the first login (the OVF environment's password). */
-  expirePasswd?: boolean;
   keys: string[];
   system: boolean;
   uid?: string;
@@ -328,14 +326,6 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
     const err = await tool(ctx, ["usermod", "--lock", u.name]);
     if (err) errors.push(err);
   }
-  if (u.expirePasswd) {
-    try {
-      expirePassword(ctx.host, u.name);
-      done.push(`password of ${u.name} expired: a new one is asked at the first login`);
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-  }
   if (u.keys.length) {
     try {
       addAuthorizedKeys(ctx.host, u.name, u.keys);
@@ -374,22 +364,6 @@ export function expirePassword(h: Host, user: string): void {
   if (!found) throw new Error(`cannot expire the password of ${user}: not in /etc/shadow`);
   const st = h.root.stat("/etc/shadow");
   h.root.writeAtomic("/etc/shadow", next, { mode: st?.mode ?? 0o640, ...(st && process.getuid?.() === 0 ? { uid: st.uid, gid: st.gid } : {}) });
-}
-
-/**
- * The OVF environment's password (hashed by the OVF datasource into
- * ds.default_user) applies to the default user when cloud-config gives none.
- */
-export function applyDatasourcePassword(users: UserSpec[], instance: JsonObject): void {
-  const ds = instance.ds;
-  const du = isPlainObject(ds) && isPlainObject(ds.default_user) ? ds.default_user : null;
-  if (!du || typeof du.hashed_passwd !== "string") return;
-  for (const u of users) {
-    if (!u.isDefault || u.passwd || u.plainPasswd) continue;
-    u.passwd = du.hashed_passwd;
-    u.lockPasswd = false;
-    u.expirePasswd = du.expire === true;
-  }
 }
 
 /**
@@ -441,7 +415,6 @@ export const usersGroups: Module = {
   schema: { type: "object", description: "Create the default user, the users and the groups of cloud-config, with sudo rules and ssh keys.", properties: USERS_SCHEMA },
   async run(cfg, ctx): Promise<ModuleResult> {
     const { users, errors } = usersFromConfig(cfg, ctx.host);
-    applyDatasourcePassword(users, ctx.instance);
     const groups = groupsFromConfig(cfg);
     if (users.length === 0 && groups.length === 0) return { status: "skipped", detail: "no users or groups", errors };
     // A target without a user database (a bare --root, a seed-only tree) is not a

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import type { ImdsMockOptions } from "../imds-mock/server";
 import { EC2_CASES } from "./cases-ec2";
 import type { Seed } from "./machine";
+import { OVF_CASES } from "./cases-ovf";
 
 export interface CompatCase extends Omit<Seed, "userData"> {
   name: string;
@@ -918,4 +919,4 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];

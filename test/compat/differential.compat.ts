@@ -57,7 +57,7 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
       server = await serveDir(dir);
     }
     if (typeof userData === "function") userData = userData(server!.url);
-    const seed: Seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ec2MetadataUrl: c.ec2MetadataUrl };
+    const seed: Seed = { metaData: c.metaData, userData, vendorData: c.vendorData, files: c.files, offline: c.offline, networkConfig: c.networkConfig, nics: c.nics, ovfEnv: c.ovfEnv, ovfTransport: c.ovfTransport, ec2MetadataUrl: c.ec2MetadataUrl };
     const served: Record<Agent, string> = { "cloud-init": "", sprout: "" };
     const boot = (agent: Agent) => (c.imds ? bootWithImds(agent, seed, c, (log) => (served[agent] = log)) : bootWith(agent, seed));
     const ci = await boot("cloud-init");

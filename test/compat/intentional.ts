@@ -316,7 +316,7 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "A source whose key does not decode (a character changed in copying): cloud-init 22.4.2 logs gpg's error, writes the source without its key (apt-get update then refuses that repository) and reports done; sprout writes neither, says what is wrong with the key, and reports the boot degraded. The good source next to it is the same in both.",
   },
   {
-    cases: /^network-config/,
+    cases: /^(network-config|ovf guestinfo: network-config)/,
     key: /^file:\/etc\/network\/interfaces\.d\/50-cloud-init$/,
     cloudInit: /\\n    dns \{'/,
     sprout: /^(?![\s\S]*    dns \{)/,
@@ -359,5 +359,48 @@ export const INTENTIONAL: IntentionalDifference[] = [
     sprout: /\/dev\/sdb\\t\/mnt\\tauto\\tdefaults,nofail,comment=cloudconfig\\t0\\t2\\n"$/,
     reason:
       "Harness: the meta-data maps ephemeral0 to sdb, which this machine does not have. Both agents leave out a mapped ephemeral0 that does not exist (cloud-init's LP: #744019), but sprout decides that from /sys/class/block, which the compat chroots lack (as under --root: it cannot tell, and writes the nofail line); cloud-init checks /dev/sdb. On a booted machine, where /sys/class/block exists, sprout leaves it out too (modules/mounts/devices.ts, deviceView).",
+  },
+  {
+    cases: /^ovf: two public keys separated by &#10;$/,
+    key: /^authorized_keys:\/root\/\.ssh\/authorized_keys$/,
+    cloudInit: /\nssh-rsa /,
+    sprout: /^(?![\s\S]*\nssh-)/,
+    reason:
+      "OVF public-keys with several keys, one per line: cloud-init takes the property as one key and puts disable_root's options (no-port-forwarding,...,command=\"echo 'Please login as the user ...'\") before its first line only, so root can log in with every other key; sprout puts them before each key. The default user's keys are the same.",
+  },
+  {
+    cases: /^ovf: password (for the default user|with user-data chpasswd expire false)/,
+    key: /^user\.debian\.password$/,
+    cloudInit: /^password "Ovf-Passw0rd(-2)?" \(yescrypt\)$/,
+    sprout: /^password "Ovf-Passw0rd(-2)?" \(sha512crypt\)$/,
+    reason:
+      "The OVF environment's password: sprout hashes it (SHA-512 crypt) as it reads the environment, so the plain text is in none of its files, and sets that hash; cloud-init keeps the plain text (in its cached datasource object) and gives it to chpasswd, which hashes with the image's PAM scheme (yescrypt on bookworm). The same password logs in, and expires alike.",
+  },
+  {
+    cases: /^ovf: network-config property/,
+    key: /^file:\/etc\/(network\/interfaces\.d\/50-cloud-init|udev\/rules\.d\/70-persistent-net\.rules)$/,
+    reason:
+      "The OVF network-config property in the seed file (/var/lib/cloud/seed/ovf-env.xml): cloud-init reads the property only from the ISO and guestinfo transports, not from the seed file, and renders its DHCP fallback; sprout reads the environment alike from every transport, so a seed file does what the ISO it was copied from does. The `ovf guestinfo:` cases compare the property itself.",
+  },
+  {
+    cases: /^ovf guestinfo: network-config property without the network: key$/,
+    key: /^file:\/etc\/(network\/interfaces\.d\/50-cloud-init|udev\/rules\.d\/70-persistent-net\.rules)$/,
+    reason:
+      "An OVF network-config property that is the configuration itself (version: 2 at the top, as a NoCloud network-config file is written) rather than under a network: key: cloud-init looks only under network:, ignores it without a word and renders its DHCP fallback; sprout takes both forms, as both agents do for a NoCloud network-config.",
+  },
+  {
+    cases: /^ovf: truncated document/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason:
+      "An OVF environment that is not well-formed XML (cut off): both fall back to no datasource; cloud-init logs the parser's traceback and reports done, sprout reports the boot degraded with the file, line and column where the XML breaks.",
+  },
+  {
+    cases: /^ovf: (a Property without a value attribute|key and value attributes without a prefix)/,
+    key: /^hostname\.(file|kernel)$/,
+    cloudInit: /^(\(unchanged\)|localhost)$/,
+    reason:
+      "An OVF environment with a Property that has no oe:value, or with key and value attributes written without the oe: prefix: cloud-init's reader fails on the first such Property (AttributeError, logged) and falls back to no datasource, reporting done, so none of the environment is used (no hostname, no keys, no user-data); sprout reads a missing value as empty and an attribute by its name whatever its prefix, and uses the environment.",
   },
 ];

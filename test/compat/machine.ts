@@ -39,10 +39,18 @@ export interface Seed {
   nics?: Record<string, string>;
   /**
    * An OVF environment document instead of a NoCloud seed: laid in cloud-init's OVF seed
-   * file (/var/lib/cloud/seed/ovf-env.xml), which both agents' OVF datasource reads first;
+   * file (/var/lib/cloud/seed/ovf-env.xml), which both agents' OVF datasource reads first
+   * (or given through guestinfo, see ovfTransport);
    * datasource_list is [OVF, None] for both.
    */
   ovfEnv?: string | Uint8Array;
+  /**
+   * How the OVF environment reaches the machine: cloud-init's seed file (the default), or
+   * VMware's guestinfo.ovfEnv through a stand-in vmware-rpctool in /usr/bin. Both agents
+   * look there when no seed file exists; cloud-init reads the network-config property
+   * only from a transport (guestinfo or ISO), never from the seed file.
+   */
+  ovfTransport?: "seed-file" | "guestinfo";
   /**
    * An EC2 metadata service on 127.0.0.1 instead of a NoCloud seed: its base URL
    * (test/imds-mock). Both agents get datasource_list [Ec2, None] and this one URL in
@@ -162,7 +170,17 @@ export async function bootWith(agent: Agent, seed: Seed, timeoutMs = 240_000): P
     lay(upper, "/etc/ssh/sshd_config", SSHD_CONFIG);
     lay(upper, "/etc/hosts", ETC_HOSTS);
     if (seed.metaData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/meta-data", seed.metaData);
-    if (seed.ovfEnv !== undefined) lay(upper, "/var/lib/cloud/seed/ovf-env.xml", seed.ovfEnv);
+    if (seed.ovfEnv !== undefined) {
+      if (seed.ovfTransport === "guestinfo") {
+        // As open-vm-tools' vmware-rpctool answers: the value on stdout, exit 1 for any other request (no such key).
+        const b64 = Buffer.from(seed.ovfEnv).toString("base64").replace(/.{76}/g, "$&\n");
+        lay(upper, "/usr/bin/vmware-rpctool", `#!/bin/sh\n[ "$1" = "info-get guestinfo.ovfEnv" ] || exit 1\nbase64 -d <<'EOF'\n${b64}\nEOF\n`, 0o755);
+      } else lay(upper, "/var/lib/cloud/seed/ovf-env.xml", seed.ovfEnv);
+      // The DMI product name of a vSphere VM. cloud-init 22.4.2's OVF datasource needs one:
+      // without it (the chroot has no sysfs) it finds the environment, then fails in
+      // _get_subplatform ('NoneType' object has no attribute 'lower') and falls back to None.
+      lay(upper, "/sys/class/dmi/id/product_name", "VMware Virtual Platform\n");
+    }
     if (seed.userData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/user-data", seed.userData);
     if (seed.vendorData !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/vendor-data", seed.vendorData);
     if (seed.networkConfig !== undefined) lay(upper, "/var/lib/cloud/seed/nocloud/network-config", seed.networkConfig);
