@@ -1,9 +1,10 @@
 // set_passwords: cloud-init's `password` (the default user's password; failing that,
 // the OVF environment's, which the datasource hashed) and `chpasswd` (users' passwords
-// as text, hashes or generated ones, and whether they expire). Passwords go to chpasswd on stdin, never on a command line, never to the
-// log or status.json; generated ones are shown on the console alone, in
-// cloud-init's words. ssh_pwauth, which cloud-init handles here too, is the ssh
-// module's. Runs in the config stage, after users_groups made the users.
+// as text, hashes or generated ones, and whether they expire). Passwords go to
+// chpasswd on stdin, never on a command line, never to the log or status.json;
+// generated ones are shown on the console alone, in cloud-init's words. ssh_pwauth,
+// which cloud-init handles here too, is the ssh module's. Runs in the config stage,
+// after users_groups made the users.
 import type * as Crypto from "node:crypto";
 import { lazyBuiltin } from "../../agent/lazy-builtin";
 import type { Host } from "../../agent/host/types";
