@@ -2,11 +2,13 @@
 // no network) with a cidata seed. sprout's package, units and generator run as
 // they would on a cloud instance.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error -- plain .mjs shared with the bench
-import { bootVm, ensureImage, markers, overlayDisk, reportUserData, REPO, seedIso, vmUnavailable } from "./vm.mjs";
+import { bootVm, ensureImage, guestfwdNic, markers, overlayDisk, reportUserData, REPO, seedIso, vmUnavailable } from "./vm.mjs";
+import { serveDir } from "../e2e/harness";
+import { INSTANCE_ID, SSH_KEY, startImdsMock } from "../imds-mock/server";
 
 const why = vmUnavailable();
 if (why) console.warn(`skipping VM tests: ${why}`);
@@ -51,6 +53,101 @@ describe.skipIf(why !== null)("the sprout image under qemu", () => {
       expect(Number(m["ROOT-MB"])).toBeGreaterThan((DISK_GIB - 0.5) * 1024);
     } else console.warn("growpart module not in this tree yet (bootmods branch): root growth not checked");
     expect(r.ended).toBe("poweroff");
+  });
+
+  /** What every boot below must show: the report ran, runcmd saw the seed's hostname, status is clean, the datasource is `ds`. */
+  function expectCleanBoot(r: { console: string; ended: string; ms: number }, ds: string, hostname: string): Record<string, string> {
+    const m = markers(r.console);
+    expect(m.DONE, `the report unit never ran (${r.ended} after ${r.ms} ms); console tail:\n${r.console.slice(-4000)}`).toBeDefined();
+    expect(m.MARKER).toBe(`host=${hostname} file=written-by-sprout`);
+    expect(m["STATUS-EXIT"], m.STATUS).toBe("0");
+    expect(m.STATUS).toMatch(new RegExp(`^datasource: ${ds}$`, "m"));
+    expect(JSON.parse(m["STATUS-JSON"]!).v1.errors).toEqual([]);
+    expect(r.ended).toBe("poweroff");
+    return m;
+  }
+
+  it("first boot on EC2: DMI says Amazon, the metadata service (on 127.0.0.1, reached through qemu's guestfwd) answers IMDSv2 over DHCP", async () => {
+    const dir = scratch();
+    const imds = await startImdsMock({ mode: "required", userData: reportUserData({ hostname: "vm-ec2" }) });
+    try {
+      const disk = overlayDisk(dir, image, DISK_GIB);
+      // The guest's network is 169.254.0.0/16 so that 169.254.169.254, the address EC2 instances use, is on it.
+      const r = await bootVm({
+        dir,
+        disks: [{ file: disk }],
+        timeoutMs: 1_000_000,
+        nic: guestfwdNic({ net: "169.254.0.0/16", addr: "169.254.169.254", guestPort: 80, hostPort: imds.port }),
+        smbios: "type=1,manufacturer=Amazon EC2,product=t3.micro,uuid=ec2e1916-9099-7caf-fd21-012345abcdef",
+      });
+      const m = expectCleanBoot(r, "Ec2", "vm-ec2");
+      expect(m.STATUS).toMatch(new RegExp(`^instance-id: ${INSTANCE_ID}$`, "m"));
+      expect(m.KEYS!.trim()).toBe(SSH_KEY.split(" ").pop());
+      // IMDSv2: a token first, then every read with it.
+      expect(imds.requests[0]).toMatchObject({ method: "PUT", path: "/latest/api/token" });
+      expect(imds.requests.filter((q) => q.method === "GET").every((q) => q.token !== null)).toBe(true);
+    } finally {
+      await imds.close();
+    }
+  });
+
+  it("first boot from a seed URL in the SMBIOS serial (ds=nocloud;s=http://...), the server on 127.0.0.1 reached through guestfwd", async () => {
+    const dir = scratch();
+    const seedDir = join(dir, "served");
+    mkdirSync(seedDir);
+    writeFileSync(join(seedDir, "meta-data"), "instance-id: iid-vm-url\nlocal-hostname: vm-url-meta\n");
+    writeFileSync(join(seedDir, "user-data"), reportUserData({ hostname: "vm-url" }));
+    const server = await serveDir(seedDir);
+    try {
+      const disk = overlayDisk(dir, image, DISK_GIB);
+      const r = await bootVm({
+        dir,
+        disks: [{ file: disk }],
+        timeoutMs: 1_000_000,
+        nic: guestfwdNic({ net: "10.0.2.0/24", addr: "10.0.2.100", guestPort: 80, hostPort: Number(new URL(server.url).port) }),
+        smbios: "type=1,serial=ds=nocloud;s=http://10.0.2.100/",
+      });
+      const m = expectCleanBoot(r, "NoCloud", "vm-url");
+      expect(m.STATUS).toMatch(/^instance-id: iid-vm-url$/m);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it("first boot from an OVF environment ISO as vSphere attaches it (label OVF ENV, oe:/ve: namespaces, base64 user-data)", async () => {
+    const dir = scratch();
+    const userData = Buffer.from(reportUserData({ hostname: "vm-ovf" })).toString("base64");
+    const env = `<?xml version="1.0" encoding="UTF-8"?>
+<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1" xmlns:ve="http://www.vmware.com/schema/ovfenv" oe:id="" ve:vCenterId="vm-42">
+   <PlatformSection>
+      <Kind>VMware ESXi</Kind>
+      <Version>7.0.3</Version>
+      <Vendor>VMware, Inc.</Vendor>
+      <Locale>en</Locale>
+   </PlatformSection>
+   <PropertySection>
+         <Property oe:key="instance-id" oe:value="iid-vm-ovf"/>
+         <Property oe:key="hostname" oe:value="ovf-prop-host"/>
+         <Property oe:key="seedfrom" oe:value=""/>
+         <Property oe:key="public-keys" oe:value="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHhDq4vJ1oWd4Vdo0ZqgQ0CUq1nI0m2bRk2Jm4QrSx7 admin@laptop"/>
+         <Property oe:key="user-data" oe:value="${userData}"/>
+         <Property oe:key="password" oe:value=""/>
+   </PropertySection>
+   <ve:EthernetAdapterSection>
+      <ve:Adapter ve:mac="00:50:56:8a:12:34" ve:network="VM Network" ve:unitNumber="7"/>
+   </ve:EthernetAdapterSection>
+</Environment>
+`;
+    mkdirSync(join(dir, "ovf"));
+    writeFileSync(join(dir, "ovf/ovf-env.xml"), env);
+    const iso = join(dir, "ovf-env.iso");
+    const x = spawnSync("xorriso", ["-as", "mkisofs", "-quiet", "-V", "OVF ENV", "-J", "-r", "-o", iso, join(dir, "ovf")], { encoding: "utf8" });
+    expect(x.status, x.stderr).toBe(0);
+    const disk = overlayDisk(dir, image, DISK_GIB);
+    const r = await bootVm({ dir, disks: [{ file: disk }, { file: iso, cdrom: true }], timeoutMs: 1_000_000 });
+    const m = expectCleanBoot(r, "OVF", "vm-ovf");
+    expect(m.STATUS).toMatch(/^instance-id: iid-vm-ovf$/m);
+    expect(m.KEYS!.trim()).toBe("admin@laptop");
   });
 
   it("a disk labelled RESCUE boots the rescue volume as root", async (ctx) => {

@@ -91,6 +91,14 @@ export function seedIso(dir, files) {
   return { iso, made: "xorriso -V cidata" };
 }
 
+/** The per-connection forwarder to 127.0.0.1 for qemu's guestfwd (see the file). */
+export const GUESTFWD = join(REPO, "test/vm/guestfwd.cjs");
+
+/** restricted user networking whose guest reaches `addr:guestPort` and it leads to 127.0.0.1:hostPort, one forwarder per connection. */
+export function guestfwdNic({ net, addr, guestPort, hostPort }) {
+  return `user,model=virtio-net-pci,restrict=on,net=${net},guestfwd=tcp:${addr}:${guestPort}-cmd:${process.execPath} ${GUESTFWD} ${hostPort}`;
+}
+
 /** A copy-on-write disk over the image, `sizeGiB` large (larger than the image: the guest grows into it). */
 export function overlayDisk(dir, image, sizeGiB) {
   const disk = join(dir, "disk.qcow2");
@@ -110,7 +118,9 @@ export function bootVm({ dir, disks, timeoutMs = 900_000, memoryMiB = 1024, unti
   const serial = join(dir, "serial.log");
   // A NIC only as restricted user networking: the guest reaches nothing but what a guestfwd rule sends to 127.0.0.1.
   if (nic !== null && !/(^|,)restrict=on(,|$)/.test(nic)) throw new Error(`bootVm: a NIC must be restricted user networking (restrict=on), not ${nic}`);
-  if (nic !== null && [...nic.matchAll(/guestfwd=[^,]*-tcp:([^:,]+):/g)].some((m) => m[1] !== "127.0.0.1")) throw new Error(`bootVm: guestfwd may only forward to 127.0.0.1: ${nic}`);
+  if (nic !== null && [...nic.matchAll(/guestfwd=[^,]*?-(tcp:[^,]*|cmd:[^,]*)/g)].some((m) => !m[1].startsWith("tcp:127.0.0.1:") && !m[1].startsWith(`cmd:${process.execPath} ${GUESTFWD} `))) {
+    throw new Error(`bootVm: guestfwd may only lead to 127.0.0.1 (tcp:127.0.0.1:PORT, or cmd: with test/vm/guestfwd.cjs): ${nic}`);
+  }
   const args = ["-accel", "tcg", "-m", String(memoryMiB), "-smp", "1", "-nic", nic ?? "none", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", `file:${serial}`];
   if (smbios !== null) args.push("-smbios", smbios);
   for (const d of disks) {
@@ -185,6 +195,7 @@ write_files:
       echo "SPROUT-VM-UPTIME $(cut -d' ' -f1 /proc/uptime) $(date +%s.%N)"
       echo "SPROUT-VM-SYSTEMD $(systemctl show -P InitRDTimestampMonotonic) $(systemctl show -P UserspaceTimestampMonotonic) $(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)"
       echo "SPROUT-VM-ROOTDEV $(findmnt -n -o SOURCE,LABEL /)"
+      echo "SPROUT-VM-KEYS $(cat /home/*/.ssh/authorized_keys 2>/dev/null | awk '{print $NF}' | sort | tr '\\n' ' ')"
       echo "SPROUT-VM-DONE"
       systemctl poweroff
 runcmd:
