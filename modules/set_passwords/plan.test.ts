@@ -12,6 +12,12 @@ describe("set_passwords plan (what cloud-config asks for)", () => {
     expect(planPasswords({ password: "x", chpasswd: { expire: false } }, "debian").expire).toBe(false);
   });
 
+  it("password: RANDOM (or R) asks for a generated password, as in chpasswd's list: never the word itself as the password", () => {
+    for (const word of ["RANDOM", "R"]) expect(planPasswords({ password: word }, "debian").changes, word).toEqual([{ user: "debian", kind: "random" }]);
+    // Only the exact words, as cloud-init compares them.
+    expect(planPasswords({ password: "random" }, "debian").changes).toEqual([{ user: "debian", kind: "text", value: "random" }]);
+  });
+
   it("expire reads booleans as cloud-init does (strings true/yes/on/1, anything else false)", () => {
     for (const [v, want] of [[false, false], [true, true], ["no", false], ["false", false], ["yes", true], ["On", true], [0, false], [null, false]] as const) {
       expect(planPasswords({ chpasswd: { expire: v } }, "debian").expire, String(v)).toBe(want);

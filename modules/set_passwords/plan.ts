@@ -217,7 +217,9 @@ export function planPasswords(cfg: CloudConfig, defaultUser: string | null, from
       plan.warnings.push('password: is for the default user, and users: leaves it out; nobody\'s password was set (add "default" to users:, or use chpasswd.users)');
     } else {
       if (read.quoteHint) plan.warnings.push(read.quoteHint);
-      plan.changes.push({ user: defaultUser, kind: looksHashed(read.text) ? "hash" : "text", value: read.text });
+      // cloud-init makes password: a "user:password" line of chpasswd's list, where R and RANDOM ask for a generated one.
+      if (read.text === "R" || read.text === "RANDOM") plan.changes.push({ user: defaultUser, kind: "random" });
+      else plan.changes.push({ user: defaultUser, kind: looksHashed(read.text) ? "hash" : "text", value: read.text });
     }
   }
   return plan;

@@ -810,6 +810,12 @@ chpasswd:
     passwords: ["list-password-1"],
   },
   {
+    name: "passwords: password: RANDOM for the default user, expire false",
+    metaData: meta("iid-pw-random"),
+    userData: "#cloud-config\npassword: RANDOM\nchpasswd: {expire: false}\n",
+    passwords: ["RANDOM"],
+  },
+  {
     name: "passwords: the deprecated list as a YAML list, expire default",
     metaData: meta("iid-pw-list"),
     userData: `#cloud-config\nusers: [default, {name: user1}]\nchpasswd:\n  list:\n    - user1:list-password-2\n    - debian:${HASH}\n`,
