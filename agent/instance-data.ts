@@ -1,4 +1,5 @@
 import type { TargetRoot } from "./host/types";
+import { cloudFqdn, cloudShortHostname } from "./cloud-hostname";
 import type { InstanceData, JsonObject } from "./types";
 
 export const INSTANCE_DATA = "/run/sprout/instance-data.json";
@@ -7,9 +8,11 @@ export const REDACTED = "redacted for non-root user";
 
 /** The two instance-data documents: everything (0600), and the same with sensitive values replaced (0644). */
 export function instanceDataDocs(data: InstanceData, datasourceId: string, extra: JsonObject = {}): { sensitive: JsonObject; redacted: JsonObject } {
+  const fqdn = data.localHostname === null ? null : cloudFqdn(data.localHostname);
   const v1: JsonObject = {
     instance_id: data.instanceId,
-    local_hostname: data.localHostname,
+    // The short name, as cloud-init's v1.local_hostname ({{ v1.local_hostname }} in a jinja template); the whole name is sprout.local_fqdn.
+    local_hostname: fqdn === null ? null : cloudShortHostname(fqdn),
     datasource: datasourceId,
     platform: data.platform,
     cloud_name: data.cloudName,
@@ -22,7 +25,7 @@ export function instanceDataDocs(data: InstanceData, datasourceId: string, extra
   };
   const ds: JsonObject = { meta_data: data.metaData, ...data.extraDs };
   const sensitivePaths = data.sensitivePaths ?? [];
-  const sensitive: JsonObject = { v1, ds, sensitive_keys: sensitivePaths.map((p) => `ds/${p.replace(/\./g, "/")}`) };
+  const sensitive: JsonObject = { v1, ds, sensitive_keys: sensitivePaths.map((p) => `ds/${p.replace(/\./g, "/")}`), sprout: { local_fqdn: fqdn } };
   // A JSON copy: the documents are JSON anyway, and structuredClone loads three internal
   // modules that a Node without a start-up snapshot compiles at every boot.
   const redactedDs = JSON.parse(JSON.stringify(ds)) as JsonObject;
@@ -95,4 +98,17 @@ export function addV1Key(root: TargetRoot, key: string, value: unknown, doc?: Js
       // unreadable instance data is the engine's to report; the extras file still carries the key
     }
   }
+}
+
+/**
+ * The machine's whole name from the datasource (meta-data local-hostname, an IPv4
+ * address made into ip-a-b-c-d): what set_hostname and phone_home use as the
+ * cloud's FQDN. An instance document without sprout.local_fqdn (written by an
+ * older sprout) has only v1.local_hostname.
+ */
+export function localFqdn(instance: JsonObject): string | null {
+  const own = (instance.sprout as JsonObject | undefined)?.local_fqdn;
+  if (typeof own === "string" && own) return own;
+  const v1 = instance.v1 as JsonObject | undefined;
+  return typeof v1?.local_hostname === "string" && v1.local_hostname ? v1.local_hostname : null;
 }

@@ -1,6 +1,7 @@
 // Pure parts of the Ec2 datasource: platform identification from DMI, the
 // metadata service's listings, API version choice, and the tree the crawl builds.
 import type { JsonObject } from "../../agent/types";
+import { cloudFqdn } from "../../agent/cloud-hostname";
 
 /** API versions sprout reads, newest first. 2009-04-04 is the oldest every EC2 copy serves. */
 export const API_VERSIONS = ["2021-03-23", "2018-09-24", "2016-09-02"] as const;
@@ -162,20 +163,13 @@ function get(tree: JsonObject, path: string): unknown {
 }
 
 /** A dotted quad as Python's ipaddress takes it: four decimal octets up to 255, no leading zeros. */
-function isIpv4(text: string): boolean {
-  const octets = text.split(".");
-  return octets.length === 4 && octets.every((o) => /^(0|[1-9]\d{0,2})$/.test(o) && Number(o) <= 255);
-}
-
 /**
  * The host name meta-data gives, as cloud-init's DataSource.get_hostname reads it:
- * local-hostname alone (it never reads the `hostname` key), and an IPv4
- * address there (EC2 copies that have no DNS names) made into ip-10-1-2-3 (LP: #475354),
- * where its first octet would otherwise become the host name.
+ * local-hostname alone (it never reads the `hostname` key), an IPv4 address there
+ * made into ip-10-1-2-3 (agent/cloud-hostname.ts).
  */
 function hostnameOf(localHostname: string | null): string | null {
-  if (localHostname === null) return null;
-  return isIpv4(localHostname) ? `ip-${localHostname.replace(/\./g, "-")}` : localHostname;
+  return localHostname === null ? null : cloudFqdn(localHostname);
 }
 
 export interface Ec2Summary {

@@ -14,7 +14,7 @@ afterEach(() => {
   server = null;
 });
 
-const INSTANCE = { v1: { instance_id: "iid-test-1", local_hostname: "web1.example.com" }, ds: {} };
+const INSTANCE = { v1: { instance_id: "iid-test-1", local_hostname: "web1" }, sprout: { local_fqdn: "web1.example.com" }, ds: {} };
 
 describe("phone_home", () => {
   for (const ex of docExamples("cc_phone_home")) {

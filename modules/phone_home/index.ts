@@ -2,6 +2,7 @@
 // and names to a URL (form-encoded, as cloud-init does), with bounded tries.
 import { isPlainObject } from "../../agent/merge";
 import type { Module, ModuleResult } from "../../agent/types";
+import { localFqdn } from "../../agent/instance-data";
 
 const FIELDS = ["pub_key_rsa", "pub_key_ecdsa", "pub_key_ed25519", "instance_id", "hostname", "fqdn"] as const;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -38,9 +39,9 @@ export const phoneHome: Module = {
     const post = ph.post === undefined || ph.post === "all" ? [...FIELDS] : Array.isArray(ph.post) ? ph.post.map(String) : null;
     if (!post) return { status: "unchanged", errors: ['phone_home.post must be "all" or a list of field names'] };
     const tries = typeof ph.tries === "number" && ph.tries >= 1 ? Math.min(Math.floor(ph.tries), 100) : 10;
-    const v1 = isPlainObject(ctx.instance.v1) ? ctx.instance.v1 : {};
-    const hostname = ctx.host.root.tryReadText("/etc/hostname")?.trim() ?? String(v1.local_hostname ?? "");
-    const values: Record<string, string> = { instance_id: ctx.instanceId, hostname: hostname.split(".")[0]!, fqdn: String(v1.local_hostname ?? hostname) };
+    const cloudFqdn = localFqdn(ctx.instance);
+    const hostname = ctx.host.root.tryReadText("/etc/hostname")?.trim() ?? cloudFqdn ?? "";
+    const values: Record<string, string> = { instance_id: ctx.instanceId, hostname: hostname.split(".")[0]!, fqdn: cloudFqdn ?? hostname };
     for (const t of ["rsa", "ecdsa", "ed25519"]) values[`pub_key_${t}`] = ctx.host.root.tryReadText(`/etc/ssh/ssh_host_${t}_key.pub`)?.trim() ?? "N/A";
     const errors: string[] = [];
     const body = new URLSearchParams();

@@ -4,6 +4,7 @@
 import type { TargetRoot } from "../../agent/host/types";
 import { ModuleError } from "../../agent/errors";
 import type { CloudConfig, Module, ModuleContext, ModuleResult } from "../../agent/types";
+import { localFqdn } from "../../agent/instance-data";
 
 export const HOSTNAME_SCHEMA = {
   hostname: {
@@ -48,7 +49,7 @@ export interface HostnameChoice {
 
 /** Which hostname cloud-config and meta-data ask for, or null when neither names one. */
 export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: string): HostnameChoice | null {
-  const v1 = (ctx.instance.v1 ?? {}) as Record<string, unknown>;
+  const cloudName = localFqdn(ctx.instance);
   let fqdn: string | null = null;
   let short: string | null = null;
   let source = "";
@@ -60,8 +61,8 @@ export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: s
     short = cfg.hostname;
     source ||= "cloud-config hostname";
   }
-  if (!fqdn && !short && typeof v1.local_hostname === "string" && v1.local_hostname) {
-    short = v1.local_hostname;
+  if (!fqdn && !short && cloudName) {
+    short = cloudName;
     source = "meta-data local-hostname";
   }
   if (!fqdn && !short) return null;
@@ -71,8 +72,7 @@ export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: s
   // (util.get_hostname_fqdn, 22.4.2 and later): it shows in /etc/hosts and, with
   // prefer_fqdn_over_hostname, in /etc/hostname.
   // A meta-data name that is no valid host name is not used for it: the user's own name still applies.
-  const cloudName = v1.local_hostname;
-  if (!fqdn && source === "cloud-config hostname" && typeof cloudName === "string" && validHostname(cloudName)) fqdn = cloudName;
+  if (!fqdn && source === "cloud-config hostname" && cloudName && validHostname(cloudName)) fqdn = cloudName;
   if (fqdn && (!short || short.includes("."))) short = fqdn.split(".")[0]!;
   fqdn ??= short!;
   for (const name of new Set([short!, fqdn])) {

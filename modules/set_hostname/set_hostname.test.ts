@@ -25,6 +25,13 @@ describe("set_hostname", () => {
     expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.1.1 web1\n");
   });
 
+  it("uses the whole local-hostname (sprout.local_fqdn), where instance data's v1.local_hostname is the short name as in cloud-init", async () => {
+    const r = root();
+    await setHostname.run({}, moduleContext(r, { v1: { local_hostname: "web1" }, localFqdn: "web1.example.com" }));
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
+    expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n::1 localhost ip6-localhost\n127.0.1.1 web1.example.com web1\n");
+  });
+
   it("prefers cloud-config fqdn and hostname (cloud-init's documented example)", async () => {
     const r = root();
     await setHostname.run({ hostname: "myhost", fqdn: "myhost.example.com" }, moduleContext(r, { v1: { local_hostname: "ignored" } }));
@@ -52,10 +59,10 @@ describe("set_hostname", () => {
   // be used"): a short hostname alone takes its FQDN from meta-data local-hostname.
   it("a short hostname alone takes the cloud's FQDN from meta-data (cloud-init's get_hostname_fqdn)", async () => {
     const r = root({ "/etc/hosts": "127.0.0.1 localhost\n" });
-    await setHostname.run({ hostname: "web02" }, moduleContext(r, { v1: { local_hostname: "ip-10-0-0-7.ec2.internal" } }));
+    await setHostname.run({ hostname: "web02" }, moduleContext(r, { v1: { local_hostname: "ip-10-0-0-7" }, localFqdn: "ip-10-0-0-7.ec2.internal" }));
     expect(read(r, "/etc/hostname")).toBe("web02\n");
     expect(read(r, "/etc/hosts")).toBe("127.0.0.1 localhost\n127.0.1.1 ip-10-0-0-7.ec2.internal web02\n");
-    await setHostname.run({ hostname: "web03", prefer_fqdn_over_hostname: true }, moduleContext(r, { v1: { local_hostname: "md-name.example.org" } }));
+    await setHostname.run({ hostname: "web03", prefer_fqdn_over_hostname: true }, moduleContext(r, { v1: { local_hostname: "md-name" }, localFqdn: "md-name.example.org" }));
     expect(read(r, "/etc/hostname")).toBe("md-name.example.org\n");
     // A meta-data name that is not a valid host name is not used; the user's name is.
     await setHostname.run({ hostname: "web04" }, moduleContext(r, { v1: { local_hostname: "bad_name" } }));

@@ -279,6 +279,12 @@ write_files:
   { name: "manage_etc_hosts localhost", metaData: meta("iid-hosts-l"), userData: "#cloud-config\nhostname: web02\nmanage_etc_hosts: localhost\n" },
   { name: "fqdn with prefer_fqdn_over_hostname", metaData: meta("iid-fqdn"), userData: "#cloud-config\nfqdn: db1.internal.example\nprefer_fqdn_over_hostname: true\n" },
   { name: "fqdn alone", metaData: meta("iid-fqdn2"), userData: "#cloud-config\nfqdn: db2.internal.example\n" },
+  {
+    name: "jinja: v1.local_hostname is the short name of an FQDN local-hostname",
+    metaData: "instance-id: iid-jinja-short\nlocal-hostname: app7.prod.example.net\n",
+    userData: '## template: jinja\n#cloud-config\nwrite_files:\n  - path: /etc/jinja-host\n    content: "{{ v1.local_hostname }} {{ ds.meta_data.local_hostname }}"\n',
+  },
+  { name: "meta-data local-hostname as an IPv4 address", metaData: "instance-id: iid-ip-host\nlocal-hostname: 10.20.30.40\n", userData: "#cloud-config\n{}\n" },
   { name: "hostname only from meta-data local-hostname", metaData: "instance-id: iid-md-host\nlocal-hostname: md-only.example.org\n", userData: "#cloud-config\n{}\n" },
   { name: "timezone", metaData: meta("iid-tz"), userData: "#cloud-config\ntimezone: Europe/Berlin\n" },
   { name: "timezone that does not exist", metaData: meta("iid-tz-bad"), userData: "#cloud-config\ntimezone: Mars/Olympus\n" },

@@ -20,6 +20,8 @@ export interface ModuleContextOptions {
   /** Keys merged over the default v1 (instance_id, local_hostname "testhost", public_ssh_keys []). */
   v1?: JsonObject;
   metaData?: JsonObject;
+  /** The whole local-hostname (instance data's sprout.local_fqdn); v1.local_hostname holds its first label. */
+  localFqdn?: string;
   stage?: Stage;
 }
 
@@ -33,7 +35,11 @@ export function moduleContext(target: TempRoot | Host, options: ModuleContextOpt
   return {
     host,
     stage,
-    instance: opts.instance ?? { v1: { instance_id: INSTANCE_ID, local_hostname: "testhost", public_ssh_keys: [], ...opts.v1 }, ds: { meta_data: opts.metaData ?? {} } },
+    instance: opts.instance ?? {
+      v1: { instance_id: INSTANCE_ID, local_hostname: "testhost", public_ssh_keys: [], ...opts.v1 },
+      ds: { meta_data: opts.metaData ?? {} },
+      ...(opts.localFqdn === undefined ? {} : { sprout: { local_fqdn: opts.localFqdn } }),
+    },
     instanceId: INSTANCE_ID,
     paths,
     settings,
