@@ -405,10 +405,11 @@ export const ec2: Datasource = {
     // and identity document are asked for at once (the Fetcher sends them one after the
     // other on one kept connection, as every request to one server), and a listing that
     // answers is the proof the version is offered (as cloud-init probes a version by
-    // reading under it), so the version list costs no round trip. A service that answers anything else there
-    // (a 404, or an error some EC2 copies give for a version they do not know) is asked
-    // for its version list, and the chosen version is read afresh; a listing that fails
-    // for another reason fails again in the crawl, which reports it by its path.
+    // reading under it), so the version list costs no round trip. A service that answers
+    // anything else there (a 404, or an error some EC2 copies give for a version they do
+    // not know) is asked for its version list, and the chosen version is read afresh; a
+    // listing that fails for another reason fails again in the crawl, which reports it
+    // by its path.
     const newest = API_VERSIONS[0];
     // User-data that cannot be read (anything but a 404, after the retries) does not
     // cost the meta-data: as cloud-init, the instance boots with its ssh keys and
