@@ -18,7 +18,7 @@ const b64Wrapped = (s: string | Uint8Array, sep = "\n") => b64(s).replace(/.{76}
 const attr = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
 /** The environment vSphere (vCenter 7/8) hands a vApp VM through guestinfo.ovfEnv or the ISO, with its property values. */
-function vsphereEnv(props: Record<string, string>): string {
+export function vsphereEnv(props: Record<string, string>): string {
   const lines = Object.entries(props).map(([k, v]) => `         <Property oe:key="${k}" oe:value="${attr(v)}"/>`);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Environment

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootVm, ensureImage, guestfwdNic, markers, overlayDisk, reportUserData, REPO, seedIso, vmUnavailable } from "./vm.mjs";
 import { serveDir } from "../e2e/harness";
 import { INSTANCE_ID, SSH_KEY, startImdsMock } from "../imds-mock/server";
+import { vsphereEnv } from "../compat/cases-ovf";
 
 const why = vmUnavailable();
 if (why) console.warn(`skipping VM tests: ${why}`);
@@ -117,27 +118,15 @@ describe.skipIf(why !== null)("the sprout image under qemu", () => {
   it("first boot from an OVF environment ISO as vSphere attaches it (label OVF ENV, oe:/ve: namespaces, base64 user-data)", async () => {
     const dir = scratch();
     const userData = Buffer.from(reportUserData({ hostname: "vm-ovf" })).toString("base64");
-    const env = `<?xml version="1.0" encoding="UTF-8"?>
-<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1" xmlns:ve="http://www.vmware.com/schema/ovfenv" oe:id="" ve:vCenterId="vm-42">
-   <PlatformSection>
-      <Kind>VMware ESXi</Kind>
-      <Version>7.0.3</Version>
-      <Vendor>VMware, Inc.</Vendor>
-      <Locale>en</Locale>
-   </PlatformSection>
-   <PropertySection>
-         <Property oe:key="instance-id" oe:value="iid-vm-ovf"/>
-         <Property oe:key="hostname" oe:value="ovf-prop-host"/>
-         <Property oe:key="seedfrom" oe:value=""/>
-         <Property oe:key="public-keys" oe:value="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHhDq4vJ1oWd4Vdo0ZqgQ0CUq1nI0m2bRk2Jm4QrSx7 admin@laptop"/>
-         <Property oe:key="user-data" oe:value="${userData}"/>
-         <Property oe:key="password" oe:value=""/>
-   </PropertySection>
-   <ve:EthernetAdapterSection>
-      <ve:Adapter ve:mac="00:50:56:8a:12:34" ve:network="VM Network" ve:unitNumber="7"/>
-   </ve:EthernetAdapterSection>
-</Environment>
-`;
+    // As vSphere writes it (test/compat/cases-ovf.ts, where cloud-init reads the same shape).
+    const env = vsphereEnv({
+      "instance-id": "iid-vm-ovf",
+      hostname: "ovf-prop-host",
+      seedfrom: "",
+      "public-keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHhDq4vJ1oWd4Vdo0ZqgQ0CUq1nI0m2bRk2Jm4QrSx7 admin@laptop",
+      "user-data": userData,
+      password: "",
+    });
     mkdirSync(join(dir, "ovf"));
     writeFileSync(join(dir, "ovf/ovf-env.xml"), env);
     const iso = join(dir, "ovf-env.iso");
