@@ -99,9 +99,9 @@ describe("leaves and the summary", () => {
     expect(s).toEqual({ instanceId: "i-1234567890abcdef0", localHostname: "ip-10-0-1-5.us-west-2.compute.internal", availabilityZone: "us-west-2c", region: "us-west-2", instanceType: "m5.large" });
   });
 
-  it("takes the host name from local-hostname alone, and names an IPv4 address ip-a-b-c-d, as cloud-init", () => {
+  it("takes the host name from local-hostname alone, as cloud-init (an IPv4 address there becomes ip-a-b-c-d in the instance data: agent/cloud-hostname.test.ts)", () => {
     const md = { "instance-id": "i-1" };
-    expect(summarize({ ...md, "local-hostname": "10.1.2.3", hostname: "10.1.2.3" }, null).localHostname).toBe("ip-10-1-2-3");
+    expect(summarize({ ...md, "local-hostname": "10.1.2.3", hostname: "vm-20" }, null).localHostname).toBe("10.1.2.3");
     // cloud-init reads `hostname` nowhere: without local-hostname the machine keeps its name.
     expect(summarize({ ...md, hostname: "vm-20.cloud.example.net" }, null).localHostname).toBeNull();
     expect(summarize({ ...md, "local-hostname": "10.1.2.300" }, null).localHostname).toBe("10.1.2.300");

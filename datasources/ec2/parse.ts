@@ -1,7 +1,6 @@
 // Pure parts of the Ec2 datasource: platform identification from DMI, the
 // metadata service's listings, API version choice, and the tree the crawl builds.
 import type { JsonObject } from "../../agent/types";
-import { cloudFqdn } from "../../agent/cloud-hostname";
 
 /** API versions sprout reads, newest first. 2009-04-04 is the oldest every EC2 copy serves. */
 export const API_VERSIONS = ["2021-03-23", "2018-09-24", "2016-09-02"] as const;
@@ -162,16 +161,6 @@ function get(tree: JsonObject, path: string): unknown {
   return cur;
 }
 
-/** A dotted quad as Python's ipaddress takes it: four decimal octets up to 255, no leading zeros. */
-/**
- * The host name meta-data gives, as cloud-init's DataSource.get_hostname reads it:
- * local-hostname alone (it never reads the `hostname` key), an IPv4 address there
- * made into ip-10-1-2-3 (agent/cloud-hostname.ts).
- */
-function hostnameOf(localHostname: string | null): string | null {
-  return localHostname === null ? null : cloudFqdn(localHostname);
-}
-
 export interface Ec2Summary {
   instanceId: string | null;
   localHostname: string | null;
@@ -185,7 +174,10 @@ export function summarize(md: JsonObject, identity: JsonObject | null): Ec2Summa
   const az = str(identity?.availabilityZone) ?? str(get(md, "placement/availability-zone"));
   return {
     instanceId: str(md["instance-id"]) ?? str(identity?.instanceId),
-    localHostname: hostnameOf(str(md["local-hostname"])),
+    // local-hostname alone: cloud-init's get_hostname never reads the `hostname` key. An
+    // IPv4 address there becomes ip-a-b-c-d in the instance data, as for every
+    // datasource (agent/cloud-hostname.ts).
+    localHostname: str(md["local-hostname"]),
     availabilityZone: az,
     region: str(identity?.region) ?? str(get(md, "placement/region")) ?? regionFromZone(az),
     instanceType: str(md["instance-type"]) ?? str(identity?.instanceType),
