@@ -107,7 +107,7 @@ describe("set_passwords", () => {
 
   it.skipIf(!canChpasswd)(`the OVF environment's password (hashed in ds.default_user) is set for the default user, expiring unless chpasswd.expire is false${why}`, async () => {
     root = machine();
-    const ovf = { instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { hashed_passwd: SHA512, expire: true } } }, stage: "config" } as const;
+    const ovf = { instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { hashed_passwd: SHA512 } } }, stage: "config" } as const;
     let res = await setPasswords.run({}, moduleContext(root, ovf));
     expect(res.errors).toEqual([]);
     expect(shadow("debian").slice(1, 3)).toEqual([SHA512, "0"]);
@@ -121,7 +121,7 @@ describe("set_passwords", () => {
   it.skipIf(!canChpasswd)(`the OVF environment's password RANDOM: one is generated for the default user and shown on the console${why}`, async () => {
     root = machine();
     const { host, written } = withConsole(root.host());
-    const res = await setPasswords.run({}, moduleContext(root, { host, instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { random_passwd: true, expire: true } } }, stage: "config" }));
+    const res = await setPasswords.run({}, moduleContext(root, { host, instance: { v1: { instance_id: "iid-ovf" }, ds: { default_user: { random_passwd: true } } }, stage: "config" }));
     expect(res.errors).toEqual([]);
     const shown = /^debian:(\S+)$/m.exec(written.join(""))?.[1];
     expect(shown).toBeDefined();

@@ -39,9 +39,8 @@ export interface Seed {
   nics?: Record<string, string>;
   /**
    * An OVF environment document instead of a NoCloud seed: laid in cloud-init's OVF seed
-   * file (/var/lib/cloud/seed/ovf-env.xml), which both agents' OVF datasource reads first
-   * (or given through guestinfo, see ovfTransport);
-   * datasource_list is [OVF, None] for both.
+   * file (/var/lib/cloud/seed/ovf-env.xml), which both agents' OVF datasource reads first,
+   * or given through guestinfo (see ovfTransport). datasource_list is [OVF, None] for both.
    */
   ovfEnv?: string | Uint8Array;
   /**
