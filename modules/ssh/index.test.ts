@@ -4,12 +4,17 @@ import { docExamples, ETC_FILES, moduleContext, recordingHost } from "../../test
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { usersGroups } from "../users_groups";
 import type { ModuleContext } from "../../agent/types";
-import { reloadSshd, ssh, withPasswordAuth } from ".";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { reloadSshd, ssh, withPasswordAuth, withSshdSetting } from ".";
 
 let root: TempRoot;
 afterEach(() => root?.cleanup());
 
 const haveTools = tempRoot().host().run.which("ssh-keygen") !== null && tempRoot().host().run.which("useradd") !== null;
+// Throwaway host keys of the compat cases (test/compat/seeds/host-keys).
+const hostKey = (name: string) => readFileSync(join(__dirname, "../../test/compat/seeds/host-keys", name), "utf8");
+const NO_KEYS = { v1: { instance_id: "iid-test-1", public_ssh_keys: [] }, ds: {} };
 const INSTANCE = { v1: { instance_id: "iid-test-1", public_ssh_keys: ["ssh-ed25519 AAAAinstance meta@data"] }, ds: {} };
 
 describe("ssh", () => {
@@ -18,6 +23,54 @@ describe("ssh", () => {
     expect(withPasswordAuth("PasswordAuthentication yes\nX 1\n", "no")).toBe("PasswordAuthentication no\nX 1\n");
     expect(withPasswordAuth("Port 22\nMatch user bob\n  X 1\n", "yes")).toBe("Port 22\nPasswordAuthentication yes\nMatch user bob\n  X 1\n");
     expect(withPasswordAuth("PasswordAuthentication no\n", "no")).toBeNull();
+  });
+
+  it("sets any sshd keyword on every line that sets it, or adds one line", () => {
+    expect(withSshdSetting("HostCertificate /a\n#x\nhostcertificate /b\n", "HostCertificate", "/c")).toBe("HostCertificate /c\n#x\nHostCertificate /c\n");
+    expect(withSshdSetting("", "HostCertificate", "/c")).toBe("HostCertificate /c\n");
+  });
+
+  it.skipIf(!haveTools)("installs the host keys ssh_keys gives: a missing public key made from its private key, a certificate named in sshd_config, final newlines added", async () => {
+    root = tempRoot({ ...ETC_FILES, "etc/ssh/ssh_host_ecdsa_key": "OLD IMAGE KEY\n", "etc/ssh/sshd_config": "Port 22\nMatch user bob\n  X 1\n" });
+    const cfg = {
+      ssh_keys: {
+        rsa_private: hostKey("rsa"),
+        ed25519_private: hostKey("ed25519").trimEnd(),
+        ed25519_public: hostKey("ed25519.pub").trimEnd(),
+        ed25519_certificate: hostKey("ed25519-cert.pub").trimEnd(),
+      },
+    };
+    const res = await ssh.run(cfg, moduleContext(root, { instance: NO_KEYS }));
+    expect(res.errors).toEqual([]);
+    const r = root.host().root;
+    expect(r.exists("/etc/ssh/ssh_host_ecdsa_key")).toBe(false);
+    // Nothing generated beside what was given.
+    expect(r.readdir("/etc/ssh").filter((n) => n.startsWith("ssh_host_")).sort()).toEqual([
+      "ssh_host_ed25519_key",
+      "ssh_host_ed25519_key-cert.pub",
+      "ssh_host_ed25519_key.pub",
+      "ssh_host_rsa_key",
+      "ssh_host_rsa_key.pub",
+    ]);
+    expect(r.readText("/etc/ssh/ssh_host_ed25519_key")).toBe(hostKey("ed25519"));
+    expect(r.stat("/etc/ssh/ssh_host_ed25519_key")!.mode).toBe(0o600);
+    expect(r.readText("/etc/ssh/ssh_host_ed25519_key.pub")).toBe(`${hostKey("ed25519.pub").trimEnd()}\n`);
+    expect(r.stat("/etc/ssh/ssh_host_ed25519_key-cert.pub")!.mode).toBe(0o644);
+    const rsaPub = r.readText("/etc/ssh/ssh_host_rsa_key.pub");
+    expect(rsaPub).toMatch(/^ssh-rsa AAAAB3NzaC1yc2E\S+ root@localhost\n$/);
+    expect(r.stat("/etc/ssh/ssh_host_rsa_key.pub")!.mode).toBe(0o644);
+    expect(r.readText("/etc/ssh/sshd_config")).toBe("Port 22\nHostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\nMatch user bob\n  X 1\n");
+  });
+
+  it.skipIf(!haveTools)("a private key ssh-keygen cannot read is installed as given and reported, with what to check", async () => {
+    root = tempRoot({ ...ETC_FILES });
+    const cut = hostKey("ed25519").split("\n").slice(0, 3).join("\n");
+    const res = await ssh.run({ ssh_keys: { ed25519_private: cut, "ecdsa-sk_private": "x" } }, moduleContext(root, { instance: NO_KEYS }));
+    expect(res.errors).toEqual([
+      "ssh_keys.ecdsa-sk_private is not one of <rsa|ecdsa|ed25519>_<private|public|certificate>; skipped",
+      expect.stringMatching(/^ssh_keys\.ed25519_private: ssh-keygen -y could not read it \(.*\), so \/etc\/ssh\/ssh_host_ed25519_key\.pub was not made: check the key is complete/),
+    ]);
+    expect(root.host().root.exists("/etc/ssh/ssh_host_ed25519_key.pub")).toBe(false);
   });
 
   it.skipIf(!haveTools)("replaces the image's host keys, writes the instance keys to the default user and the disable_root message for root", async () => {

@@ -12,6 +12,9 @@ import { describeFailure } from "../../agent/target-command";
 
 const SSH_DIR = "/etc/ssh";
 const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
+// A DSA key the seed gives is installed, as cloud-init does; sprout never makes one.
+const GIVEN_KEY_TYPES = ["rsa", "dsa", "ecdsa", "ed25519"] as const;
+const GIVEN_KEY = /^(rsa|dsa|ecdsa|ed25519)_(private|public|certificate)$/;
 const KEYGEN_TIMEOUT_MS = 120_000;
 
 /** cloud-init's message for root logins when disable_root is on; $USER and $DISABLE_USER are filled in. */
@@ -31,7 +34,8 @@ export const SSH_SCHEMA = {
   ssh_genkeytypes: { type: "array", items: { type: "string", enum: [...KEY_TYPES] }, description: "Host key types to generate when missing (not used when ssh_keys gives host keys).", default: [...KEY_TYPES], examples: [["ed25519"]] },
   ssh_keys: {
     type: "object",
-    description: "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa and ed25519. When given, no other host keys are generated (as in cloud-init).",
+    description:
+      "Host keys to install instead of generating them: <type>_private, <type>_public and <type>_certificate for rsa, ecdsa, ed25519 (and dsa). When given, no other host keys are generated (as in cloud-init). A private key given without its public key gets one made from it (comment root@localhost); a certificate is named in sshd_config's HostCertificate. A key that does not end in a newline gets one: OpenSSH cannot load a private key without it.",
     additionalProperties: { type: "string" },
     examples: [{ ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n", ed25519_public: "ssh-ed25519 AAAA... host" }],
   },
@@ -63,16 +67,26 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     for (const name of root.readdir(SSH_DIR)) if (/^ssh_host_.*key/.test(name)) root.remove(`${SSH_DIR}/${name}`);
   }
   const given = isPlainObject(cfg.ssh_keys) ? cfg.ssh_keys : {};
+  let certificate: string | null = null;
   for (const [key, value] of Object.entries(given)) {
-    const m = /^(rsa|ecdsa|ed25519)_(private|public|certificate)$/.exec(key);
+    const m = GIVEN_KEY.exec(key);
     if (!m || typeof value !== "string") {
       errors.push(`ssh_keys.${key} is not one of <rsa|ecdsa|ed25519>_<private|public|certificate>; skipped`);
       continue;
     }
     const path = m[2] === "private" ? hostKeyPath(m[1]!) : m[2] === "public" ? `${hostKeyPath(m[1]!)}.pub` : `${hostKeyPath(m[1]!)}-cert.pub`;
+    // The public parts are not secrets: 0644, as ssh-keygen makes them, so anybody can
+    // check a fingerprint (cloud-init 22.4.2 writes them 0600).
     root.writeAtomic(path, value.endsWith("\n") ? value : `${value}\n`, { mode: m[2] === "private" ? 0o600 : 0o644 });
     done.push(path);
+    // The last certificate given is the one sshd presents, as in cloud-init.
+    if (m[2] === "certificate") certificate = path;
   }
+  for (const type of GIVEN_KEY_TYPES) {
+    if (typeof given[`${type}_private`] !== "string" || given[`${type}_public`] !== undefined) continue;
+    await publicKeyFromPrivate(ctx, type, done, errors);
+  }
+  if (certificate) hostCertificate(ctx, certificate, done);
   // Keys given in ssh_keys replace generation, as cloud-init documents ("If no host keys
   // are specified using ssh_keys, then keys will be generated"; cc_ssh 22.4.2 and later):
   // a type that is not given is not made. (An empty ssh_keys: {} still generates.)
@@ -94,28 +108,57 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
   }
 }
 
-/** Sets PasswordAuthentication, keeping every other line; returns null when nothing changes. */
-export function withPasswordAuth(text: string, value: "yes" | "no"): string | null {
-  const lines = text.split("\n");
-  let found = false;
-  const out = lines.map((line) => {
-    if (/^\s*PasswordAuthentication\s/i.test(line)) {
-      found = true;
-      return `PasswordAuthentication ${value}`;
-    }
-    return line;
-  });
-  if (!found) {
-    // Before the first Match block: a setting after it would only apply inside it.
-    const match = out.findIndex((l) => /^\s*Match\s/i.test(l));
-    if (match >= 0) out.splice(match, 0, `PasswordAuthentication ${value}`);
+/**
+ * The public key of a host key given only as its private key, as cloud-init makes it
+ * (`ssh-keygen -y`, comment root@localhost): tools that show host key fingerprints
+ * read the .pub file.
+ */
+async function publicKeyFromPrivate(ctx: ModuleContext, type: string, done: string[], errors: string[]): Promise<void> {
+  const root = ctx.host.root;
+  const res = await ctx.host.run.run(["ssh-keygen", "-y", "-f", root.resolve(hostKeyPath(type))], { timeoutMs: KEYGEN_TIMEOUT_MS });
+  const key = res.stdout.toString("utf8").trim();
+  if (res.code !== 0 || !key) {
+    errors.push(`ssh_keys.${type}_private: ssh-keygen -y could not read it (${describeFailure(res, KEYGEN_TIMEOUT_MS)}), so ${hostKeyPath(type)}.pub was not made: check the key is complete, from its BEGIN line to its END line${res.spawnError ? " (install openssh-client)" : ""}`);
+    return;
+  }
+  root.writeAtomic(`${hostKeyPath(type)}.pub`, `${key} root@localhost\n`, { mode: 0o644 });
+  done.push(`${hostKeyPath(type)}.pub (made from the private key)`);
+}
+
+/** Names the given host certificate in sshd_config (HostCertificate), as cloud-init does. */
+function hostCertificate(ctx: ModuleContext, path: string, done: string[]): void {
+  const file = `${SSH_DIR}/sshd_config`;
+  const root = ctx.host.root;
+  const text = root.tryReadText(file) ?? "";
+  const next = withSshdSetting(text, "HostCertificate", path);
+  if (next === null) return;
+  root.writeAtomic(file, next, { mode: root.stat(file)?.mode ?? 0o644 });
+  done.push(`HostCertificate ${path}`);
+}
+
+/**
+ * Sets one sshd_config keyword, keeping every other line: each line that sets it is
+ * changed (as cloud-init does), else a line goes before the first Match block (a setting after it would
+ * only apply inside it). Returns null when nothing changes.
+ */
+export function withSshdSetting(text: string, keyword: string, value: string): string | null {
+  const setting = new RegExp(`^\\s*${keyword}\\s`, "i");
+  const lines = text.split("\n").map((l) => (setting.test(l) ? `${keyword} ${value}` : l));
+  if (!lines.some((l) => setting.test(l))) {
+    const match = lines.findIndex((l) => /^\s*Match\s/i.test(l));
+    if (match >= 0) lines.splice(match, 0, `${keyword} ${value}`);
     else {
-      if (out.length && out[out.length - 1] === "") out.pop();
-      out.push(`PasswordAuthentication ${value}`, "");
+      if (lines.length && lines[lines.length - 1] === "") lines.pop();
+      lines.push(`${keyword} ${value}`, "");
     }
   }
-  const next = out.join("\n");
+  const next = lines.join("\n");
   return next === text ? null : next;
+}
+
+/** Sets PasswordAuthentication, keeping every other line; returns null when nothing changes. */
+export function withPasswordAuth(text: string, value: "yes" | "no"): string | null {
+  return withSshdSetting(text, "PasswordAuthentication", value);
 }
 
 /** Writes PasswordAuthentication into sshd_config; true when the file changed. */

@@ -47,7 +47,8 @@ describe("users_groups", () => {
     expect(passwd()).toMatch(/^alice:x:\d+:\d+::\/home\/alice:/m);
     expect(passwd()).toMatch(/^debian:x:/m);
     expect(group()).toMatch(/^devs:x:\d+:alice$/m);
-    expect(group()).toMatch(/^sudo:x:27:debian,alice$/m);
+    // The default user is made last, as cloud-init does, so alice joins sudo first.
+    expect(group()).toMatch(/^sudo:x:27:alice,debian$/m);
     expect(root.host().root.readText("/etc/sudoers.d/90-cloud-init-users")).toContain("alice ALL=(ALL) NOPASSWD:ALL");
     expect(root.host().root.stat("/etc/sudoers.d/90-cloud-init-users")!.mode).toBe(0o440);
     const keys = `${root.dir}/home/alice/.ssh/authorized_keys`;
@@ -78,6 +79,47 @@ describe("users_groups", () => {
     // A hash given in cloud-config is locked by usermod: "!" before it, as cloud-init leaves it.
     expect(shadow).toMatch(/^bob:!\$6\$abc\$def:/m);
     expect(ran).toContainEqual(["usermod", "--prefix", root.dir, "--lock", "bob"]);
+  });
+
+  it("orders and merges users as cloud-init 22.4.2 does, so uids come out the same", () => {
+    root = tempRoot(ETC_FILES);
+    const names = (cfg: Record<string, unknown>) => usersFromConfig(cfg, root.host()).users.map((u) => `${u.name}${u.isDefault ? "*" : ""}`);
+    expect(names({ users: ["default", "alice"] })).toEqual(["alice", "debian*"]);
+    expect(names({ users: "zed, default, amy, zed" })).toEqual(["amy", "zed", "debian*"]);
+    expect(names({ users: { alice: true, bob: false, carol: { shell: "/bin/zsh" }, dan: "yes", eve: "no" } })).toEqual(["alice", "carol", "dan"]);
+    expect(names({ user: "admin", users: ["alice"] })).toEqual(["alice", "admin*"]);
+    expect(names({ user: { name: "admin" } })).toEqual(["admin*"]);
+    const twice = usersFromConfig({ users: [{ name: "a", shell: "/bin/sh" }, "b", { name: "a", shell: "/bin/zsh", gecos: "A" }] }, root.host()).users;
+    expect(twice.map((u) => [u.name, u.shell, u.gecos])).toEqual([["a", "/bin/sh", "A"], ["b", undefined, undefined]]);
+    const merged = usersFromConfig({ users: ["default", { name: "debian", groups: ["docker"], shell: "/bin/zsh" }] }, root.host()).users;
+    expect(merged).toHaveLength(1);
+    expect(merged[0]!.isDefault).toBe(true);
+    expect(merged[0]!.groups).toEqual(["docker"]);
+    expect(merged[0]!.shell).toBe("/bin/bash");
+  });
+
+  it("takes an unquoted expiredate as its day and refuses sudo: true with the rule to write", () => {
+    root = tempRoot(ETC_FILES);
+    const read = usersFromConfig({ users: [{ name: "temp", expiredate: new Date("2032-09-01T00:00:00Z"), inactive: 5, sudo: true }] }, root.host());
+    expect(read.users[0]!.expiredate).toBe("2032-09-01");
+    expect(read.users[0]!.inactive).toBe("5");
+    expect(read.users[0]!.sudo).toEqual([]);
+    expect(read.errors).toEqual(['user temp: sudo: true is not a sudo rule, so none was written; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"']);
+  });
+
+  it("passes no_user_group and no_log_init to useradd; with create_groups false a missing group stops only that user", async () => {
+    root = tempRoot(ETC_FILES);
+    const rec = recordingHost(root.host());
+    const res = await usersGroups.run(
+      { users: [{ name: "plain", no_user_group: true, no_log_init: true }, { name: "carol", create_groups: false, groups: ["sudo", "nosuchgroup"] }, { name: "dave", create_groups: false, groups: "sudo" }] },
+      moduleContext(root, { host: rec.host }),
+    );
+    const argvs = rec.runs.map((r) => r.argv);
+    expect(argvs).toContainEqual(["useradd", "--prefix", root.dir, "plain", "--no-user-group", "--no-log-init", "--create-home"]);
+    expect(argvs.some((a) => a.includes("carol"))).toBe(false);
+    expect(argvs).not.toContainEqual(["groupadd", "--prefix", root.dir, "nosuchgroup"]);
+    expect(argvs).toContainEqual(["useradd", "--prefix", root.dir, "dave", "--user-group", "--groups", "sudo", "--create-home"]);
+    expect(res.errors).toEqual(["user carol was not created: group nosuchgroup does not exist and create_groups is false; create it under groups: or drop create_groups"]);
   });
 
   it("reports entries it cannot use", async () => {

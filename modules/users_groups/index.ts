@@ -29,20 +29,23 @@ const USER_PROPERTIES = {
   groups: { ...STR_OR_LIST, description: "Supplementary groups: a list or a comma-separated string. Missing groups are created.", examples: [["sudo", "docker"], "adm, sudo"] },
   primary_group: { type: "string", description: "The primary group (default: a group named after the user).", examples: ["staff"] },
   sudo: {
-    oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }, { type: "boolean" }, { type: "null" }],
-    description: "sudo rules for this user, written to /etc/sudoers.d/90-cloud-init-users; false or null for none.",
+    oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }, { type: "boolean", enum: [false] }, { type: "null" }],
+    description: 'sudo rules for this user, written to /etc/sudoers.d/90-cloud-init-users; false or null for none. `true` is not a rule (cloud-init refuses it too): write the rule, e.g. "ALL=(ALL) NOPASSWD:ALL".',
     examples: ["ALL=(ALL) NOPASSWD:ALL", ["ALL=(ALL) /usr/bin/systemctl"]],
   },
   shell: { type: "string", description: "The login shell.", examples: ["/bin/bash"] },
   homedir: { type: "string", description: "The home directory (default /home/<name>).", examples: ["/srv/alice"] },
   no_create_home: { type: "boolean", description: "Do not create the home directory.", default: false, examples: [true] },
+  no_user_group: { type: "boolean", description: "Do not make a group named after the user: its primary group is useradd's default (users on Debian).", default: false, examples: [true] },
+  no_log_init: { type: "boolean", description: "Do not add the user to the lastlog and faillog databases (useradd --no-log-init).", default: false, examples: [true] },
+  create_groups: { type: "boolean", description: "Create the groups in groups and primary_group that do not exist. With false, a missing group is an error and the user is not created.", default: true, examples: [false] },
   lock_passwd: { type: "boolean", description: "Lock the password, so the user logs in with ssh keys only.", default: true, examples: [false] },
   passwd: { type: "string", description: "A password hash (as in /etc/shadow) to set.", examples: ["$6$rounds=4096$salt$hash"] },
   hashed_passwd: { type: "string", description: "Same as passwd.", examples: ["$6$rounds=4096$salt$hash"] },
   ssh_authorized_keys: { type: "array", items: { type: "string" }, description: "Public keys written to the user's ~/.ssh/authorized_keys.", examples: [["ssh-ed25519 AAAAC3Nza... alice@laptop"]] },
   system: { type: "boolean", description: "Create a system user (no home, low uid).", default: false, examples: [true] },
   uid: { oneOf: [{ type: "integer" }, { type: "string" }], description: "The numeric user id.", examples: [1500] },
-  expiredate: { type: "string", description: "Account expiry date (YYYY-MM-DD).", examples: ["2030-01-01"] },
+  expiredate: { type: "string", description: "Account expiry date (YYYY-MM-DD). Written unquoted, YAML reads it as a date, which is taken as that day (cloud-init 22.4 ignores it then).", examples: ["2030-01-01"] },
   inactive: { oneOf: [{ type: "string" }, { type: "integer" }], description: "Days after password expiry until the account is disabled.", examples: ["5"] },
   ssh_import_id: { ...STR_OR_LIST, description: "Import keys from GitHub/Launchpad: not done by sprout (it needs the internet); reported and skipped.", examples: [["gh:octocat"]] },
   ssh_redirect_user: {
@@ -87,6 +90,9 @@ export interface UserSpec {
   primaryGroup?: string;
   homedir?: string;
   noCreateHome: boolean;
+  noUserGroup: boolean;
+  noLogInit: boolean;
+  createGroups: boolean;
   lockPasswd: boolean;
   passwd?: string;
   /** plain_text_passwd: hashed only when the user is made, never logged. */
@@ -102,6 +108,8 @@ export interface UserSpec {
   /** ssh_redirect_user: the instance's keys log in only to be sent to the default user. */
   redirectLogins: boolean;
   ignored: string[];
+  /** Why an entry's value is refused (sudo: true); the user is still made without it. */
+  problems: string[];
 }
 
 function list(v: unknown): string[] {
@@ -157,10 +165,19 @@ function plainPassword(o: JsonObject, name: string): Pick<UserSpec, "plainPasswd
   return { plainPasswd: read.text, ...(read.quoteHint ? { passwordProblem: { hint: read.quoteHint } } : {}) };
 }
 
+/** A date YAML read from an unquoted YYYY-MM-DD, back as that day (useradd --expiredate's form). */
+function day(v: unknown): string | undefined {
+  return v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : undefined;
+}
+
 function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
   const o = normalizeKeys(raw);
   const sudoRaw = o.sudo;
-  const sudo = sudoRaw === true ? ["ALL=(ALL) NOPASSWD:ALL"] : typeof sudoRaw === "string" || Array.isArray(sudoRaw) ? list(Array.isArray(sudoRaw) ? sudoRaw : [sudoRaw]) : [];
+  const problems: string[] = [];
+  // `sudo: true` names no rule. cloud-init 22.4.2 stops with a TypeError; guessing
+  // passwordless root from it would give more than anybody wrote.
+  if (sudoRaw === true) problems.push(`user ${String(o.name)}: sudo: true is not a sudo rule, so none was written; write the rule, e.g. sudo: "ALL=(ALL) NOPASSWD:ALL"`);
+  const sudo = typeof sudoRaw === "string" || Array.isArray(sudoRaw) ? list(Array.isArray(sudoRaw) ? sudoRaw : [sudoRaw]) : [];
   const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
   return {
     name: String(o.name),
@@ -172,35 +189,78 @@ function toSpec(raw: JsonObject, isDefault: boolean): UserSpec {
     primaryGroup: str(o.primary_group),
     homedir: str(o.homedir),
     noCreateHome: o.no_create_home === true,
+    noUserGroup: o.no_user_group === true,
+    noLogInit: o.no_log_init === true,
+    createGroups: o.create_groups !== false,
     lockPasswd: o.lock_passwd !== false,
     passwd: str(o.hashed_passwd) ?? str(o.passwd),
     ...plainPassword(o, String(o.name)),
     keys: list(o.ssh_authorized_keys),
     system: o.system === true,
     uid: str(o.uid),
-    expiredate: str(o.expiredate),
+    expiredate: str(o.expiredate) ?? day(o.expiredate),
     inactive: str(o.inactive),
     isDefault,
     redirectLogins: o.ssh_redirect_user === true || o.ssh_redirect_user === "default",
     ignored: Object.keys(o).filter((k) => UNSUPPORTED.has(k) || (!KNOWN.has(k) && k !== "lock_passwd")),
+    problems,
   };
 }
 
-/** The users cloud-config asks for, in order, with problems for entries that cannot be read. */
+/** cloud-init's util.is_true: true, or "true", "1", "on", "yes" in any case. */
+function isTrue(v: unknown): boolean {
+  return v === true || (typeof v !== "boolean" && ["true", "1", "on", "yes"].includes(String(v).toLowerCase().trim()));
+}
+
+const uniqueNames = (text: string) => [...new Set(list(text))];
+
+/**
+ * The users cloud-config asks for, in the order cloud-init 22.4.2 makes them (so the
+ * same seed gives every user the same uid under either agent, which matters where
+ * machines share files), with problems for entries that cannot be read:
+ * - `users` may be a list, a comma-separated string (made in sorted order) or a mapping
+ *   of names to settings or to true/false;
+ * - an entry named twice is one user, its first settings winning;
+ * - the default user is made last, whatever its place in the list, with the settings of
+ *   an entry under its real name merged in (its groups added);
+ * - `user:` adds the default user to a `users` list that lacks it.
+ */
 export function usersFromConfig(cfg: CloudConfig, h: Host): { users: UserSpec[]; errors: string[] } {
   const errors: string[] = [];
   const raw = cfg.users === undefined || cfg.users === null ? ["default"] : cfg.users;
-  const entries = Array.isArray(raw) ? raw : typeof raw === "string" ? list(raw) : isPlainObject(raw) ? Object.entries(raw).map(([name, v]) => (isPlainObject(v) ? { name, ...v } : name)) : null;
-  if (entries === null) return { users: [], errors: [`users must be a list, not a ${typeof raw}`] };
-  const users: UserSpec[] = [];
+  let entries: unknown[];
+  if (Array.isArray(raw)) entries = [...raw];
+  else if (typeof raw === "string") entries = uniqueNames(raw).sort();
+  else if (isPlainObject(raw)) entries = Object.entries(raw).flatMap(([name, v]): unknown[] => (isPlainObject(v) ? [{ ...v, name }] : isTrue(v) ? [name] : []));
+  else return { users: [], errors: [`users must be a list, not a ${typeof raw}`] };
+  const oldStyleUser = (typeof cfg.user === "string" && cfg.user !== "") || (isPlainObject(cfg.user) && Object.keys(cfg.user).length > 0);
+  if (oldStyleUser) entries.push("default");
+  const byName = new Map<string, JsonObject>();
   entries.forEach((e, i) => {
-    if (e === "default" || (isPlainObject(e) && e.name === "default")) users.push(toSpec(defaultUserConfig(cfg, h), true));
-    else if (typeof e === "string") for (const name of list(e)) users.push(toSpec({ name }, false));
-    else if (isPlainObject(e) && typeof e.name === "string" && e.name) users.push(toSpec(e, false));
-    else errors.push(`users[${i}] has no name; write a user name or a mapping with name:`);
+    if (typeof e === "string") {
+      for (const name of uniqueNames(e)) if (!byName.has(name)) byName.set(name, { name });
+    } else if (isPlainObject(e) && typeof e.name === "string" && e.name) {
+      byName.set(e.name, { ...e, ...(byName.get(e.name) ?? {}) });
+    } else errors.push(`users[${i}] has no name; write a user name or a mapping with name:`);
   });
+  const users: UserSpec[] = [];
+  let defaultUser: UserSpec | null = null;
+  if (byName.has("default")) {
+    byName.delete("default");
+    const config = defaultUserConfig(cfg, h);
+    const underRealName = byName.get(String(config.name));
+    byName.delete(String(config.name));
+    if (underRealName) {
+      const groups = [...new Set([...list(underRealName.groups), ...list(config.groups)])].sort();
+      Object.assign(config, { ...normalizeKeys(underRealName), ...config, groups });
+    }
+    defaultUser = toSpec(config, true);
+  }
+  for (const e of byName.values()) users.push(toSpec(e, false));
+  if (defaultUser) users.push(defaultUser);
   for (const u of users) if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) || u.name.length > 32) errors.push(`user name ${JSON.stringify(u.name)} is not a valid login name`);
   for (const u of users) if (u.passwordProblem && "error" in u.passwordProblem) errors.push(u.passwordProblem.error);
+  for (const u of users) errors.push(...u.problems);
   return { users: users.filter((u) => /^[a-z_][a-z0-9_.-]*\$?$/i.test(u.name) && u.name.length <= 32), errors };
 }
 
@@ -280,9 +340,17 @@ async function ensureGroup(ctx: ModuleContext, name: string, done: string[], err
 async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], errors: string[]): Promise<void> {
   const groups = readGroups(ctx.host);
   const wanted = [...u.groups, ...u.optionalGroups.filter((g) => groups.has(g))];
-  for (const g of u.groups) await ensureGroup(ctx, g, done, errors);
-  if (u.primaryGroup) await ensureGroup(ctx, u.primaryGroup, done, errors);
   const existing = readPasswd(ctx.host).find((p) => p.name === u.name);
+  if (u.createGroups) {
+    for (const g of u.groups) await ensureGroup(ctx, g, done, errors);
+    if (u.primaryGroup) await ensureGroup(ctx, u.primaryGroup, done, errors);
+  } else if (!existing) {
+    const missing = [...u.groups, ...(u.primaryGroup ? [u.primaryGroup] : [])].filter((g) => !groups.has(g));
+    if (missing.length) {
+      errors.push(`user ${u.name} was not created: group ${missing.join(", ")} does not exist and create_groups is false; create it under groups: or drop create_groups`);
+      return;
+    }
+  }
   const passwd = u.plainPasswd ? sha512Crypt(u.plainPasswd) : u.passwd;
   if (!existing) {
     const argv = ["useradd", u.name];
@@ -290,6 +358,7 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
     if (u.homedir) argv.push("--home-dir", u.homedir);
     if (u.shell) argv.push("--shell", u.shell);
     if (u.primaryGroup) argv.push("--gid", u.primaryGroup);
+    else if (u.noUserGroup) argv.push("--no-user-group");
     else if (readGroups(ctx.host).has(u.name)) argv.push("--gid", u.name);
     else argv.push("--user-group");
     if (wanted.length) argv.push("--groups", wanted.join(","));
@@ -298,6 +367,7 @@ async function ensureUser(ctx: ModuleContext, u: UserSpec, done: string[], error
     if (u.expiredate) argv.push("--expiredate", u.expiredate);
     if (u.inactive) argv.push("--inactive", u.inactive);
     if (u.system) argv.push("--system");
+    if (u.noLogInit) argv.push("--no-log-init");
     if (!u.noCreateHome && !u.system) argv.push("--create-home");
     else argv.push("--no-create-home");
     const err = await tool(ctx, argv);

@@ -931,4 +931,119 @@ ethernets:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];
+const hostKey = (name: string) => readFileSync(join(__dirname, "seeds", "host-keys", name), "utf8");
+/** A file as a YAML block scalar's lines under a key indented by `by` spaces. */
+const block = (text: string, by: number) => text.trimEnd().split("\n").map((l) => `${" ".repeat(by)}${l}`).join("\n");
+
+/** Host keys, root's ssh options and the rarer user fields, as image builders and admins write them. */
+const sshAndUserCases: CompatCase[] = [
+  {
+    name: "ssh_keys: an ed25519 host key pair as block scalars",
+    metaData: meta("iid-hostkeys-1"),
+    userData: `#cloud-config
+ssh_keys:
+  ed25519_private: |
+${block(hostKey("ed25519"), 4)}
+  ed25519_public: |
+${block(hostKey("ed25519.pub"), 4)}
+`,
+  },
+  {
+    name: "ssh_keys: an rsa private key alone (the public key is made from it)",
+    metaData: meta("iid-hostkeys-2"),
+    userData: `#cloud-config
+ssh_keys:
+  rsa_private: |
+${block(hostKey("rsa"), 4)}
+`,
+  },
+  {
+    name: "ssh_keys: a key pair with its host certificate, the public key quoted on one line",
+    metaData: meta("iid-hostkeys-3"),
+    userData: `#cloud-config
+ssh_keys:
+  ed25519_private: |
+${block(hostKey("ed25519"), 4)}
+  ed25519_public: "${hostKey("ed25519.pub").trim()}"
+  ed25519_certificate: "${hostKey("ed25519-cert.pub").trim()}"
+`,
+  },
+  { name: "ssh_keys: an empty mapping", metaData: meta("iid-hostkeys-4"), userData: "#cloud-config\nssh_keys: {}\n" },
+  {
+    name: "ssh_keys: a type sshd has no host key for (ecdsa-sk) next to a good key",
+    metaData: meta("iid-hostkeys-5"),
+    userData: `#cloud-config
+ssh_keys:
+  ecdsa-sk_private: "not a key"
+  ed25519_private: |
+${block(hostKey("ed25519"), 4)}
+  ed25519_public: ${hostKey("ed25519.pub").trim()}
+`,
+  },
+  { name: "ssh_genkeytypes: ed25519 only, quietly", metaData: meta("iid-hostkeys-6"), userData: "#cloud-config\nssh_genkeytypes: [ed25519]\nssh_quiet_keygen: true\n" },
+  {
+    name: "root's keys: disable_root_opts of one's own, allow_public_ssh_keys false",
+    metaData: metaWithKey("iid-rootopts"),
+    userData: `#cloud-config
+disable_root: true
+disable_root_opts: no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo 'Use $USER, not $DISABLE_USER';exit 1"
+allow_public_ssh_keys: false
+ssh_authorized_keys:
+  - ${KEY_A}
+`,
+  },
+  { name: "preserve_hostname true with hostname and fqdn", metaData: meta("iid-preserve"), userData: "#cloud-config\npreserve_hostname: true\nhostname: ignored\nfqdn: ignored.example.com\n" },
+  {
+    name: "users: uid, homedir, no_create_home, quoted expiredate and inactive, groups and a primary group to create",
+    metaData: meta("iid-users-rare-1"),
+    userData: `#cloud-config
+users:
+  - name: deploy
+    uid: 1500
+    homedir: /srv/deploy
+    primary_group: deployers
+    groups: [ci, docker]
+    expiredate: '2032-09-01'
+    inactive: '10'
+    shell: /bin/bash
+  - name: nohome
+    uid: "1501"
+    no_create_home: true
+  - name: plain
+    no_user_group: true
+    no_log_init: true
+`,
+  },
+  {
+    name: "users: expiredate unquoted (a YAML date) and inactive as a number",
+    metaData: meta("iid-users-rare-2"),
+    userData: "#cloud-config\nusers:\n  - name: temp\n    expiredate: 2032-09-01\n    inactive: 5\n",
+  },
+  {
+    name: "users: create_groups false, one group that exists and one that does not",
+    metaData: meta("iid-users-rare-3"),
+    userData: "#cloud-config\nusers:\n  - name: carol\n    create_groups: false\n    groups: [video, nosuchgroup]\n  - name: dave\n    create_groups: false\n    groups: video\n",
+  },
+  { name: "users: a comma-separated string", metaData: metaWithKey("iid-users-rare-4"), userData: "#cloud-config\nusers: default, erin\n" },
+  {
+    name: "users: sudo true",
+    metaData: meta("iid-users-rare-5"),
+    userData: "#cloud-config\nusers:\n  - name: frank\n    sudo: true\n  - name: grace\n    sudo: ALL=(ALL) NOPASSWD:ALL\n",
+  },
+  {
+    name: "users: a system user given a home directory, and hashed_passwd with lock_passwd false",
+    metaData: meta("iid-users-rare-6"),
+    userData: `#cloud-config
+users:
+  - name: svcacct
+    system: true
+    homedir: /var/lib/svcacct
+    shell: /usr/sbin/nologin
+  - name: heidi
+    lock_passwd: false
+    hashed_passwd: ${HASH}
+`,
+  },
+];
+
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...sshAndUserCases, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];

@@ -63,7 +63,8 @@ async function bootBoth(c: CompatCase): Promise<{ cloudInit: Effects; sprout: Ef
     const ci = await boot("cloud-init");
     const sp = await boot("sprout");
     const known = seedPasswords(c, userData);
-    const out = { cloudInit: effectsOf(ci.snapshot, ci, known), sprout: effectsOf(sp.snapshot, sp, known) };
+    const seedText = userData === undefined ? "" : Buffer.from(userData).toString("utf8");
+    const out = { cloudInit: effectsOf(ci.snapshot, ci, known, seedText), sprout: effectsOf(sp.snapshot, sp, known, seedText) };
     mkdirSync(EFFECTS_DIR, { recursive: true });
     writeFileSync(saved, JSON.stringify(out, null, 1));
     const imdsLog = c.imds ? `\n--- what the metadata service answered cloud-init:\n${served["cloud-init"]}\n--- and sprout:\n${served.sprout}` : "";

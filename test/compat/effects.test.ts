@@ -1,7 +1,7 @@
 // The compat suite's normaliser and differ (pure): what counts as the same effect.
 import { describe, expect, it } from "vitest";
 import { sha512Crypt } from "../../agent/sha512-crypt";
-import { diffEffects, effectsOf, explain, hashScheme, hostsLines, keyLines, lastChange, passwordState, sshdPasswordAuthentication, statusClass, sudoRules, unexplained, type BootOutcome, type RawEntry, type RawSnapshot, type SeedPasswords } from "./effects";
+import { diffEffects, effectsOf, explain, hashScheme, hostsLines, keyLines, lastChange, hostKeyFile, passwordState, sshdHostCertificates, sshdPasswordAuthentication, statusClass, sudoRules, unexplained, type BootOutcome, type RawEntry, type RawSnapshot, type SeedPasswords } from "./effects";
 
 const PASSWD = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
 const GROUP = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
@@ -62,6 +62,23 @@ describe("compat effects", () => {
     expect(sshdPasswordAuthentication(main, ["PasswordAuthentication no\n"])).toBe("no");
     expect(sshdPasswordAuthentication("#PasswordAuthentication yes\n", [])).toMatch(/^\(unset/);
     expect(sshdPasswordAuthentication(null, [])).toBe("(no sshd_config)");
+  });
+
+  it("reads every HostCertificate line, main file and drop-ins", () => {
+    expect(sshdHostCertificates("Port 22\nHostCertificate /etc/ssh/a-cert.pub\n", ["  hostcertificate /etc/ssh/b-cert.pub\n"])).toBe("/etc/ssh/a-cert.pub,/etc/ssh/b-cert.pub");
+    expect(sshdHostCertificates(null, [])).toBe("(none)");
+    expect(sshdHostCertificates("#HostCertificate /x\n", [])).toBe("(none)");
+  });
+
+  it("tells host keys the seed gives from generated ones, whatever YAML did to the line breaks", () => {
+    const priv = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACC\n-----END OPENSSH PRIVATE KEY-----\n";
+    const seed = `ssh_keys:\n  ed25519_private: |\n    ${priv.trimEnd().split("\n").join("\n    ")}\n  ed25519_public: ssh-ed25519 AAAAPUB host\n`;
+    expect(hostKeyFile("/etc/ssh/ssh_host_ed25519_key", priv, null, seed)).toBe("given in the seed");
+    expect(hostKeyFile("/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAAPUB host", priv, seed)).toBe("given in the seed (no final newline)");
+    expect(hostKeyFile("/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAAOTHER root@localhost\n", priv, seed)).toBe("derived from the given private key: ssh-ed25519 AAAAOTHER root@localhost");
+    expect(hostKeyFile("/etc/ssh/ssh_host_rsa_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nrandom\n", null, seed)).toBe("generated");
+    expect(hostKeyFile("/etc/ssh/ssh_host_rsa_key.pub", "ssh-rsa AAAAR root@x\n", "-----BEGIN OPENSSH PRIVATE KEY-----\nrandom\n", seed)).toBe("generated");
+    expect(hostKeyFile("/etc/ssh/ssh_host_rsa_key", "", null, seed)).toBe("generated");
   });
 
   it("names password states", () => {

@@ -213,6 +213,28 @@ export function sshdPasswordAuthentication(mainConfig: string | null, dropIns: s
   return mainConfig === null ? "(no sshd_config)" : "(unset: sshd's default, yes)";
 }
 
+/** Every HostCertificate sshd is told to present (sshd_config and its drop-ins), in order. */
+export function sshdHostCertificates(mainConfig: string | null, dropIns: string[]): string {
+  const certs = [mainConfig ?? "", ...dropIns].flatMap((t) => t.split("\n").flatMap((l) => /^\s*HostCertificate\s+(\S+)/i.exec(l)?.[1] ?? []));
+  return certs.join(",") || "(none)";
+}
+
+const squeeze = (text: string) => text.replace(/\s+/g, "");
+
+/**
+ * A host key file as compared: its mode and owner, and what it holds when that is not
+ * random: a file the seed gives (ssh_keys) compares as "given", a public key made from a
+ * private key the seed gives compares by its key (type and blob) and comment. Keys the
+ * agent generated compare by mode and owner only.
+ */
+export function hostKeyFile(name: string, content: string | null, privateOfPub: string | null, seedText: string): string {
+  const given = content !== null && squeeze(content) !== "" && squeeze(seedText).includes(squeeze(content));
+  if (given) return `given in the seed${content!.endsWith("\n") ? "" : " (no final newline)"}`;
+  const madeFromGiven = name.endsWith(".pub") && privateOfPub !== null && squeeze(privateOfPub) !== "" && squeeze(seedText).includes(squeeze(privateOfPub));
+  if (madeFromGiven && content !== null) return `derived from the given private key: ${content.trim()}`;
+  return "generated";
+}
+
 export function statusClass(o: BootOutcome): string {
   if (o.agent === "cloud-init") {
     // cloud-init 22.4: "status: done" with exit 0, "status: error" with exit 1 (23.4 adds "degraded done", exit 2).
@@ -224,8 +246,11 @@ export function statusClass(o: BootOutcome): string {
   return o.statusCode === 2 || o.statusCode === 1 ? "errors reported" : `other (${o.statusCode})`;
 }
 
-/** The observable effects of one boot; `passwords` when the case says which passwords its seed sets. */
-export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: SeedPasswords): Effects {
+/**
+ * The observable effects of one boot; `passwords` when the case says which passwords its
+ * seed sets; `seedText` the user-data, to tell host keys the seed gives from generated ones.
+ */
+export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: SeedPasswords, seedText = ""): Effects {
   const fx: Effects = {};
   const passwd = parsePasswd(raw.after["/etc/passwd"] ?? null);
   const passwdBefore = parsePasswd(raw.before["/etc/passwd"] ?? null);
@@ -262,6 +287,9 @@ export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: Se
     // min, max, warn, inactive days and the account's expiry date.
     fx[`user.${name}.password-ageing`] = sh ? sh.slice(2, 7).join(":") : "(no shadow entry)";
     fx[`user.${name}.system`] = Number(p.uid) < 1000 ? "yes" : "no";
+    // The uid itself: machines that share files (NFS, a restored backup) need the same
+    // seed to give the same uids, whichever agent booted them.
+    fx[`user.${name}.uid`] = p.uid;
   }
   for (const [name, g] of groups) {
     const b = groupsBefore.get(name);
@@ -306,6 +334,15 @@ export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: Se
   fx["sshd.PasswordAuthentication"] = sshdPasswordAuthentication(text("/etc/ssh/sshd_config"), dropIns.map((e) => decode(e) ?? ""));
   const hostKeys = entries.filter((e) => /^\/etc\/ssh\/ssh_host_[a-z0-9]+_key$/.test(e.path) && e.kind === "file").map((e) => /ssh_host_([a-z0-9]+)_key/.exec(e.path)![1]);
   fx["ssh.host-keys"] = hostKeys.sort().join(",") || "(none)";
+  fx["sshd.HostCertificate"] = sshdHostCertificates(text("/etc/ssh/sshd_config"), dropIns.map((e) => decode(e) ?? ""));
+  for (const e of entries.filter((x) => /^\/etc\/ssh\/ssh_host_/.test(x.path))) {
+    if (e.kind !== "file") {
+      fx[`ssh.host-key-file:${e.path}`] = e.kind;
+      continue;
+    }
+    const privateOfPub = e.path.endsWith(".pub") ? text(e.path.replace(/(-cert)?\.pub$/, "")) : null;
+    fx[`ssh.host-key-file:${e.path}`] = `${mode(e)} ${owner(e)} ${hostKeyFile(e.path, decode(e), privateOfPub, seedText)}`;
+  }
 
   // Everything else the boot wrote, byte for byte.
   for (const e of entries) {

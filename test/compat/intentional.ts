@@ -15,6 +15,74 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "No DSA host key: cloud-init 22.4.2 still generates one by default; newer cloud-init's documented default is rsa, ecdsa, ed25519 (module-docs cc_ssh), and OpenSSH has dropped DSA.",
   },
   {
+    key: /^ssh\.host-key-file:\/etc\/ssh\/ssh_host_dsa_key(\.pub)?$/,
+    cloudInit: /^06[04][04] root:root generated$/,
+    sprout: ABSENT,
+    reason: "As ssh.host-keys: no DSA host key is generated.",
+  },
+  {
+    key: /^ssh\.host-key-file:\/etc\/ssh\/ssh_host_[a-z0-9]+_key(-cert)?\.pub$/,
+    cloudInit: /^0600 root:root given in the seed( \(no final newline\))?$/,
+    sprout: /^0644 root:root given in the seed$/,
+    reason:
+      "A public host key or certificate given in ssh_keys is written 0644, as ssh-keygen makes public keys (and as cloud-init itself leaves the public key it makes from a private one): it is no secret, and anybody may check a host's fingerprint. cloud-init 22.4.2 writes these 0600. A value without a final newline gets one (below).",
+  },
+  {
+    key: /^ssh\.host-key-file:\/etc\/ssh\/ssh_host_[a-z0-9]+_key$/,
+    cloudInit: /^0600 root:root given in the seed \(no final newline\)$/,
+    sprout: /^0600 root:root given in the seed$/,
+    reason: "A private host key given in ssh_keys without a final newline (a quoted value, a `|-` block) gets one: OpenSSH cannot load a private key without it (\"error in libcrypto\"), so sshd would start without that host key. cloud-init writes it as given.",
+  },
+  {
+    cases: /^ssh_keys: an empty mapping$/,
+    key: /^ssh\.host-key/,
+    cloudInit: ABSENT,
+    reason:
+      "`ssh_keys: {}` gives no host keys, so sprout generates them, as documented (\"If no host keys are specified using ssh_keys, then keys will be generated\"); cloud-init 22.4.2 generates none when the key is present at all, and sshd then cannot start.",
+  },
+  {
+    cases: /^ssh_keys: an empty mapping$/,
+    key: /^ssh\.host-keys$/,
+    cloudInit: /^\(none\)$/,
+    sprout: /^ecdsa,ed25519,rsa$/,
+    reason: "As above: `ssh_keys: {}` still gets host keys.",
+  },
+  {
+    cases: /\(ecdsa-sk\)/,
+    key: /^status$/,
+    cloudInit: /^done$/,
+    sprout: /^errors reported$/,
+    reason: "An ssh_keys entry sprout cannot install (a type sshd has no host key for, a misspelt name) is an error: sshd lacks a key the seed meant it to have. cloud-init logs a warning and reports the boot done.",
+  },
+  {
+    cases: /^users: (create_groups false|sudo true)/,
+    key: /^(user\.(dave|grace)\.|group\.(dave|grace)$|file:\/home\/(dave|grace)(\/|$))/,
+    cloudInit: ABSENT,
+    reason:
+      "A user entry that cannot be applied (a missing group with create_groups: false, `sudo: true`) is reported and the next user is still made. cloud-init 22.4.2 stops the users module at the first such error, so the users after it are never made.",
+  },
+  {
+    cases: /^users: create_groups false/,
+    key: /^group\.video$/,
+    cloudInit: ABSENT,
+    sprout: /^existed; members: dave$/,
+    reason: "As above: dave is made, and joins video.",
+  },
+  {
+    cases: /^users: sudo true$/,
+    key: /^sudoers\.(rules|modes)$/,
+    sprout: /grace ALL=\(ALL\) NOPASSWD:ALL|^0440 root:root$/,
+    reason: "As above: grace's rule is written because grace is made; frank's `sudo: true` gives no rule under either agent.",
+  },
+  {
+    cases: /^users: expiredate unquoted/,
+    key: /^user\.temp\.password-ageing$/,
+    cloudInit: /^0:99999:7::$/,
+    sprout: /^0:99999:7:5:\d+$/,
+    reason:
+      "An unquoted `expiredate: 2032-09-01` (a YAML date) and `inactive: 5` (a number) are applied as that day and that number of days. cloud-init 22.4.2 passes only strings to useradd and drops both without a word.",
+  },
+  {
     key: /^group\.netdev$/,
     cloudInit: /^created/,
     sprout: ABSENT,
