@@ -45,10 +45,25 @@ export interface HostnameChoice {
   /** What goes into /etc/hostname. */
   written: string;
   source: string;
+  /**
+   * Set when cloud-config's name is no valid host name and the meta-data's is used
+   * instead: what is wrong and what to write. set_hostname reports it as an error.
+   */
+  problem?: string;
 }
 
 /** Which hostname cloud-config and meta-data ask for, or null when neither names one. */
 export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: string): HostnameChoice | null {
+  // `hostname: 12345` is a number to YAML. cloud-init 22.4.2 fails on it (and keeps the
+  // meta-data's name); sprout says to quote it, and names the machine as cloud-init leaves it.
+  const notText = (["hostname", "fqdn"] as const).find((k) => cfg[k] !== undefined && cfg[k] !== null && typeof cfg[k] !== "string");
+  if (notText !== undefined) {
+    const value = JSON.stringify(cfg[notText]);
+    const problem = `${notText}: ${value} is not text (YAML reads it as a ${typeof cfg[notText]}); quote it: ${notText}: "${String(cfg[notText])}"`;
+    const rest = chooseHostname({ ...cfg, [notText]: undefined }, ctx, moduleId);
+    if (!rest) throw new ModuleError(moduleId, problem);
+    return { ...rest, problem: rest.problem ? `${problem}; ${rest.problem}` : `${problem}; the name used is ${rest.written}` };
+  }
   const cloudName = localFqdn(ctx.instance);
   let fqdn: string | null = null;
   let short: string | null = null;
@@ -75,12 +90,18 @@ export function chooseHostname(cfg: CloudConfig, ctx: ModuleContext, moduleId: s
   if (!fqdn && source === "cloud-config hostname" && cloudName && validHostname(cloudName)) fqdn = cloudName;
   if (fqdn && (!short || short.includes("."))) short = fqdn.split(".")[0]!;
   fqdn ??= short!;
-  for (const name of new Set([short!, fqdn])) {
-    if (!validHostname(name)) {
-      throw new ModuleError(moduleId, `hostname ${JSON.stringify(name)} (from ${source}) is not a valid host name`, {
-        hint: "use letters, digits and '-' in labels of 1 to 63 characters separated by dots",
-      });
+  const hint = "use letters, digits and '-' in labels of 1 to 63 characters separated by dots";
+  const invalid = [...new Set([short!, fqdn])].find((name) => !validHostname(name));
+  if (invalid !== undefined) {
+    const why = `hostname ${JSON.stringify(invalid)} (from ${source}) is not a valid host name`;
+    // The machine still gets a name it can use: the meta-data's, which is what the
+    // running hostname stays at under cloud-init too (hostname(1) and the kernel refuse
+    // such a name). Nothing invalid is written to /etc/hostname.
+    if (source.startsWith("cloud-config") && cloudName && validHostname(cloudName)) {
+      const fallback = chooseHostname({ ...cfg, hostname: undefined, fqdn: undefined }, ctx, moduleId)!;
+      return { ...fallback, problem: `${why}, so the meta-data's name ${fallback.written} is used: ${hint}` };
     }
+    throw new ModuleError(moduleId, why, { hint });
   }
   return { short: short!, fqdn, written: cfg.prefer_fqdn_over_hostname === true ? fqdn : short!, source };
 }
@@ -182,6 +203,7 @@ export const setHostname: Module = {
     if (cfg.preserve_hostname === true) return { status: "skipped", detail: "preserve_hostname is true" };
     const choice = chooseHostname(cfg, ctx, "set_hostname");
     if (!choice) return { status: "skipped", detail: "no hostname in cloud-config or meta-data" };
-    return applyHostname(cfg, ctx, choice);
+    const result = await applyHostname(cfg, ctx, choice);
+    return choice.problem ? { ...result, errors: [choice.problem, ...(result.errors ?? [])] } : result;
   },
 };

@@ -50,8 +50,28 @@ describe("set_hostname", () => {
     const r = root({ "/etc/hostname": "keep\n" });
     expect((await setHostname.run({ preserve_hostname: true, hostname: "x" }, moduleContext(r))).status).toBe("skipped");
     expect((await setHostname.run({}, moduleContext(r, { v1: { local_hostname: null } }))).status).toBe("skipped");
-    await expect(setHostname.run({ hostname: "bad_name!" }, moduleContext(r))).rejects.toThrow(/not a valid host name/);
+    // With no meta-data name to fall back on, nothing is written.
+    await expect(setHostname.run({ hostname: "bad_name!" }, moduleContext(r, { v1: { local_hostname: null } }))).rejects.toThrow(/not a valid host name/);
     expect(read(r, "/etc/hostname")).toBe("keep\n");
+  });
+
+  it("a cloud-config name that cannot be a host name is reported, and the machine takes the meta-data's name instead", async () => {
+    for (const [hostname, message] of [
+      ["Web_01", 'hostname "Web_01" (from cloud-config hostname) is not a valid host name, so the meta-data\'s name web1 is used: use letters'],
+      ["a".repeat(70), "is not a valid host name, so the meta-data's name web1 is used"],
+      [12345, 'hostname: 12345 is not text (YAML reads it as a number); quote it: hostname: "12345"; the name used is web1'],
+    ] as const) {
+      const r = root();
+      const ctx = moduleContext(r, { v1: { local_hostname: "web1" } });
+      const res = await setHostname.run({ hostname }, ctx);
+      expect(res.errors).toEqual([expect.stringContaining(message)]);
+      expect(read(r, "/etc/hostname")).toBe("web1\n");
+      expect(read(r, "/etc/hosts")).toContain("127.0.1.1 web1\n");
+      // update_hostname applies the same name on later boots; the error is set_hostname's to report.
+      expect((await updateHostname.run({ hostname }, ctx)).errors ?? []).toEqual([]);
+    }
+    const alone = root();
+    await expect(setHostname.run({ hostname: 12345 }, moduleContext(alone, { v1: { local_hostname: null } }))).rejects.toThrow(/not text .* quote it/);
   });
 
   // cloud-init (util.get_hostname_fqdn, 22.4.2 and later; cc_set_hostname docs: "a

@@ -286,6 +286,18 @@ write_files:
   },
   { name: "meta-data local-hostname as an IPv4 address", metaData: "instance-id: iid-ip-host\nlocal-hostname: 10.20.30.40\n", userData: "#cloud-config\n{}\n" },
   { name: "hostname only from meta-data local-hostname", metaData: "instance-id: iid-md-host\nlocal-hostname: md-only.example.org\n", userData: "#cloud-config\n{}\n" },
+  { name: "hostname: given as an FQDN", metaData: meta("iid-hn-1"), userData: "#cloud-config\nhostname: web01.example.com\n" },
+  { name: "hostname: capitals and an underscore", metaData: meta("iid-hn-2"), userData: "#cloud-config\nhostname: Web_01\n" },
+  { name: "hostname: longer than 63 characters", metaData: meta("iid-hn-3"), userData: `#cloud-config\nhostname: ${"a".repeat(70)}\n` },
+  { name: "hostname: an unquoted number", metaData: meta("iid-hn-4"), userData: "#cloud-config\nhostname: 12345\n" },
+  { name: "hostname: hostname and fqdn that disagree", metaData: meta("iid-hn-5"), userData: "#cloud-config\nhostname: alpha\nfqdn: beta.example.com\nmanage_etc_hosts: true\n" },
+  {
+    name: "hostname: user-data's short hostname over an FQDN local-hostname, manage_etc_hosts true",
+    metaData: "instance-id: iid-hn-6\nlocal-hostname: node9.cluster.example.org\n",
+    userData: "#cloud-config\nhostname: gateway\nmanage_etc_hosts: true\n",
+  },
+  { name: "hostname: an FQDN local-hostname alone with manage_etc_hosts true", metaData: "instance-id: iid-hn-7\nlocal-hostname: node10.cluster.example.org\n", userData: "#cloud-config\nmanage_etc_hosts: true\n" },
+  { name: "hostname: prefer_fqdn_over_hostname with an FQDN local-hostname", metaData: "instance-id: iid-hn-8\nlocal-hostname: node11.cluster.example.org\n", userData: "#cloud-config\nprefer_fqdn_over_hostname: true\n" },
   { name: "timezone", metaData: meta("iid-tz"), userData: "#cloud-config\ntimezone: Europe/Berlin\n" },
   { name: "timezone that does not exist", metaData: meta("iid-tz-bad"), userData: "#cloud-config\ntimezone: Mars/Olympus\n" },
   // YAML as people really write it.
@@ -966,6 +978,16 @@ ssh_keys:
 ${block(hostKey("ed25519"), 4)}
   ed25519_public: "${hostKey("ed25519.pub").trim()}"
   ed25519_certificate: "${hostKey("ed25519-cert.pub").trim()}"
+`,
+  },
+  {
+    name: "ssh_keys: a private key in a |- block (no final newline)",
+    metaData: meta("iid-hostkeys-7"),
+    userData: `#cloud-config
+ssh_keys:
+  ed25519_private: |-
+${block(hostKey("ed25519"), 4)}
+  ed25519_public: ${hostKey("ed25519.pub").trim()}
 `,
   },
   { name: "ssh_keys: an empty mapping", metaData: meta("iid-hostkeys-4"), userData: "#cloud-config\nssh_keys: {}\n" },

@@ -115,6 +115,22 @@ export const INTENTIONAL: IntentionalDifference[] = [
       "preserve_hostname: true in user-data keeps the hostname, as documented. cloud-init 22.4.2 sets the hostname from meta-data at the start of `cloud-init init`, before it reads the user-data, so user-data's preserve_hostname comes too late.",
   },
   {
+    cases: /^hostname: prefer_fqdn_over_hostname with an FQDN local-hostname$/,
+    key: /^hostname\.(file|kernel)$/,
+    cloudInit: /^("node11\\n"|node11)$/,
+    sprout: /^("node11\.cluster\.example\.org\\n"|node11\.cluster\.example\.org)$/,
+    reason:
+      "prefer_fqdn_over_hostname in user-data applies to the meta-data's name too. cloud-init 22.4.2 has already set the short name from meta-data before it reads the user-data, and its set_hostname then sees no change to make (with fqdn or hostname in the user-data it does apply it).",
+  },
+  {
+    cases: /^hostname: (capitals and an underscore|longer than 63 characters)$/,
+    key: /^(hostname\.file|status)$/,
+    cloudInit: /^("(Web_01|a{70})\\n"|done)$/,
+    sprout: /^("iid-hn-[23]-host\\n"|errors reported)$/,
+    reason:
+      "A cloud-config hostname that cannot be a host name (an underscore, a label over 63 characters) is reported, and the meta-data's name is written instead. cloud-init writes it to /etc/hostname as given, and hostname(1) refuses it, so the running name stays the meta-data's, and the next boot reads a name nothing can use.",
+  },
+  {
     key: /^authorized_keys:.*\/authorized_keys$/,
     cloudInit: /^$/,
     sprout: ABSENT,
