@@ -97,6 +97,34 @@ describe("user-data in a boot", () => {
     expect(r.readText("/var/log/user_data.log")).toMatch(/BEGIN once\.sh stage=final instance=iid-ud/);
   });
 
+  it("text/x-shellscript-per-boot, -per-instance and -per-once parts go to the scripts folders and run as those say", async () => {
+    const part = (type: string, name: string, body: string) => [`--b`, `Content-Type: ${type}`, `Content-Disposition: attachment; filename="${name}"`, "", body];
+    const mime = [
+      'Content-Type: multipart/mixed; boundary="b"',
+      "MIME-Version: 1.0",
+      "",
+      ...part("text/x-shellscript-per-boot", "every.sh", "#!/bin/sh\r\necho boot >> per-boot.out\r"),
+      ...part("text/x-shellscript-per-instance", "inst.sh", "#!/bin/sh\necho instance >> per-instance.out"),
+      ...part("text/x-shellscript-per-once", "../once.sh", "#!/bin/sh\necho once >> per-once.out"),
+      "--b--",
+      "",
+    ].join("\n");
+    root = seeded(mime);
+    const first = await boot(root);
+    expect(first.v1.errors).toEqual([]);
+    expect(JSON.stringify(first.v1.warnings ?? [])).not.toMatch(/not supported/);
+    await boot(root);
+    const r = root.host().root;
+    expect(r.readText("/per-boot.out")).toBe("boot\nboot\n");
+    expect(r.readText("/per-instance.out")).toBe("instance\n");
+    expect(r.readText("/per-once.out")).toBe("once\n");
+    // Windows line ends made Unix ones, so the #! line names /bin/sh, not "/bin/sh\r".
+    expect(r.readText("/var/lib/sprout/scripts/per-boot/every.sh")).toBe("#!/bin/sh\necho boot >> per-boot.out");
+    expect(r.stat("/var/lib/sprout/scripts/per-boot/every.sh")!.mode).toBe(0o700);
+    expect(r.readdir("/var/lib/sprout/scripts/per-once")).toEqual(["once.sh"]);
+    expect(r.readdir("/var/lib/sprout/scripts/per-instance")).toEqual(["inst.sh"]);
+  });
+
   it("#include: a URL that times out or 404s is reported (bounded), the rest applied; #include-once is cached per instance", async () => {
     const base = await serve({ "/a.yaml": "#cloud-config\nwrite_files: [{path: /etc/inc-a, content: a}]\n", "/once.yaml": "#cloud-config\nbootcmd: [echo once-included]\n" });
     root = seeded(`#include\n${base}/a.yaml\n${base}/missing\n${base}/slow\n#include-once ${base}/once.yaml\n`);

@@ -175,6 +175,9 @@ export async function consumeUserData(h: Host, opts: ConsumeOptions): Promise<Co
       h.root.remove(dirs.boothooks, { recursive: true });
       for (const b of vendor?.boothooks ?? []) h.root.writeAtomic(`${dirs.boothooks}/vendor-${b.name}`, b.content, { mode: 0o700 });
       for (const b of user.boothooks) h.root.writeAtomic(`${dirs.boothooks}/${b.name}`, b.content, { mode: 0o700 });
+      // Into the folders scripts_per_boot / _per_instance / _per_once run, as cloud-init
+      // puts them in /var/lib/cloud/scripts/per-*: they stay there for later boots.
+      for (const s of user.frequencyScripts) h.root.writeAtomic(`${paths.stateDir}/scripts/${s.frequency}/${s.name}`, s.content, { mode: 0o700 });
     } catch (err) {
       problems.push({ source: "user-data", file: paths.instanceDir, message: `cannot write the processed user-data and its scripts: ${(err as Error).message}` });
     }

@@ -34,11 +34,16 @@ export interface ProcessedPart {
   body: Buffer;
 }
 
+/** How often a text/x-shellscript-per-* part runs: the /var/lib/sprout/scripts folder it goes to. */
+export type ScriptFrequency = "per-boot" | "per-instance" | "per-once";
+
 export interface ProcessedUserData {
   /** All cloud-config parts merged, in order (merge_how honoured); null when there were none. */
   cloudConfig: JsonObject | null;
   scripts: UserScript[];
   boothooks: UserScript[];
+  /** MIME text/x-shellscript-per-boot, -per-instance and -per-once parts (line ends made LF). */
+  frequencyScripts: Array<UserScript & { frequency: ScriptFrequency }>;
   parts: ProcessedPart[];
   problems: UserDataProblem[];
 }
@@ -55,7 +60,7 @@ export interface UserDataOptions {
 }
 
 export function emptyUserData(): ProcessedUserData {
-  return { cloudConfig: null, scripts: [], boothooks: [], parts: [], problems: [] };
+  return { cloudConfig: null, scripts: [], boothooks: [], frequencyScripts: [], parts: [], problems: [] };
 }
 
 const MAX_INCLUDE_DEPTH = 5;
@@ -185,6 +190,18 @@ async function handlePart(st: State, declared: string, body: Buffer, filename: s
       const name = scriptName(st, filename);
       const content = Buffer.from(body.toString("utf8").replace(/^\s*#cloud-boothook[^\n]*\n?/i, ""), "utf8");
       st.out.boothooks.push({ name, content });
+      st.out.parts.push({ contentType: type, filename: name, body });
+      return;
+    }
+    case "text/x-shellscript-per-boot":
+    case "text/x-shellscript-per-instance":
+    case "text/x-shellscript-per-once": {
+      // cloud-init 22.2 and later: the script goes to the scripts folder of that
+      // frequency (run this boot and as the folder says after), with DOS line ends made
+      // Unix ones, as cloud-init does.
+      const name = scriptName(st, filename);
+      const frequency = type.slice("text/x-shellscript-".length) as ScriptFrequency;
+      st.out.frequencyScripts.push({ name, frequency, content: Buffer.from(body.toString("utf8").replace(/\r\n/g, "\n"), "utf8") });
       st.out.parts.push({ contentType: type, filename: name, body });
       return;
     }

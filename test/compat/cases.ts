@@ -943,6 +943,86 @@ ethernets:
   },
 ];
 
+/** MIME multipart user-data as Python's email library writes it (cloud-init's make-mime, write-mime-multipart). */
+function mimeOf(parts: Array<{ type: string; filename: string; body: string; headers?: string[] }>): string {
+  const b = "===============5361263453472384826==";
+  const out = [`Content-Type: multipart/mixed; boundary="${b}"`, "MIME-Version: 1.0", ""];
+  for (const p of parts) {
+    out.push(`--${b}`, `Content-Type: ${p.type}; charset="us-ascii"`, "MIME-Version: 1.0", "Content-Transfer-Encoding: 7bit", ...(p.headers ?? []), `Content-Disposition: attachment; filename="${p.filename}"`, "", p.body);
+  }
+  out.push(`--${b}--`, "");
+  return out.join("\n");
+}
+
+/** User-data formats beyond the everyday ones: script frequencies, merging, archives, include-once. */
+const userDataFormatCases: CompatCase[] = [
+  {
+    name: "MIME: per-boot, per-instance and per-once script parts beside a plain script",
+    metaData: meta("iid-mime-freq"),
+    userData: mimeOf([
+      { type: "text/x-shellscript", filename: "plain.sh", body: "#!/bin/sh\necho plain >> /var/tmp/freq-order\n" },
+      { type: "text/x-shellscript-per-boot", filename: "boot.sh", body: "#!/bin/sh\necho per-boot >> /var/tmp/freq-order\n" },
+      { type: "text/x-shellscript-per-instance", filename: "instance.sh", body: "#!/bin/sh\necho per-instance >> /var/tmp/freq-order\n" },
+      { type: "text/x-shellscript-per-once", filename: "once.sh", body: "#!/bin/sh\necho per-once >> /var/tmp/freq-order\n" },
+    ]),
+  },
+  {
+    name: "MIME: two cloud-config parts, the second with merge_how list(append)+dict(recurse_array)",
+    metaData: meta("iid-mime-merge"),
+    userData: mimeOf([
+      { type: "text/cloud-config", filename: "base.yaml", body: "#cloud-config\nruncmd:\n  - echo base >> /var/tmp/merge-order\nwrite_files:\n  - path: /etc/merge/base\n    content: base\n" },
+      {
+        type: "text/cloud-config",
+        filename: "extra.yaml",
+        body: "#cloud-config\nmerge_how:\n  - name: list\n    settings: [append]\n  - name: dict\n    settings: [no_replace, recurse_list]\nruncmd:\n  - echo extra >> /var/tmp/merge-order\nwrite_files:\n  - path: /etc/merge/extra\n    content: extra\n",
+      },
+    ]),
+  },
+  {
+    name: "MIME: two cloud-config parts without merge_how (the later list replaces)",
+    metaData: meta("iid-mime-replace"),
+    userData: mimeOf([
+      { type: "text/cloud-config", filename: "a.yaml", body: "#cloud-config\nruncmd:\n  - echo a >> /var/tmp/replace-order\nhostname: first\n" },
+      { type: "text/cloud-config", filename: "b.yaml", body: "#cloud-config\nruncmd:\n  - echo b >> /var/tmp/replace-order\n" },
+    ]),
+  },
+  {
+    name: "MIME: a Merge-Type header on the second part",
+    metaData: meta("iid-mime-header"),
+    userData: mimeOf([
+      { type: "text/cloud-config", filename: "a.yaml", body: "#cloud-config\nruncmd:\n  - echo a >> /var/tmp/header-order\n" },
+      { type: "text/cloud-config", filename: "b.yaml", headers: ["Merge-Type: list(append)+dict(recurse_array)+str()"], body: "#cloud-config\nruncmd:\n  - echo b >> /var/tmp/header-order\n" },
+    ]),
+  },
+  {
+    name: "#cloud-config-archive with a cloud-config and a script",
+    metaData: meta("iid-archive"),
+    userData: `#cloud-config-archive
+- type: "text/cloud-config"
+  content: |
+    #cloud-config
+    write_files:
+      - path: /etc/archive/config
+        content: from the archive
+- type: "text/x-shellscript"
+  filename: archived.sh
+  content: |
+    #!/bin/sh
+    echo archived > /var/tmp/archived
+- content: |
+    #cloud-config
+    runcmd:
+      - echo untyped >> /var/tmp/archive-untyped
+`,
+  },
+  {
+    name: "#include-once from a server on 127.0.0.1",
+    metaData: meta("iid-include-once"),
+    serve: { "once.yaml": "#cloud-config\nwrite_files:\n  - path: /etc/included/once\n    content: once\n" },
+    userData: (url) => `#include-once\n${url}/once.yaml\n`,
+  },
+];
+
 const hostKey = (name: string) => readFileSync(join(__dirname, "seeds", "host-keys", name), "utf8");
 /** A file as a YAML block scalar's lines under a key indented by `by` spaces. */
 const block = (text: string, by: number) => text.trimEnd().split("\n").map((l) => `${" ".repeat(by)}${l}`).join("\n");
@@ -1068,4 +1148,4 @@ users:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...sshAndUserCases, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...sshAndUserCases, ...userDataFormatCases, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];
