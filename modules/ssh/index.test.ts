@@ -73,6 +73,13 @@ describe("ssh", () => {
     expect(root.host().root.exists("/etc/ssh/ssh_host_ed25519_key.pub")).toBe(false);
   });
 
+  it.skipIf(!haveTools)("ssh_keys that is not a mapping is reported, and host keys are generated", async () => {
+    root = tempRoot({ ...ETC_FILES });
+    const res = await ssh.run({ ssh_keys: ["rsa_private"], ssh_genkeytypes: ["ed25519"] }, moduleContext(root, { instance: NO_KEYS }));
+    expect(res.errors).toEqual(["ssh_keys must be a mapping of <type>_private / _public / _certificate to keys, not a list; host keys are generated instead"]);
+    expect(root.host().root.readText("/etc/ssh/ssh_host_ed25519_key.pub")).toMatch(/^ssh-ed25519 /);
+  });
+
   it.skipIf(!haveTools)("replaces the image's host keys, writes the instance keys to the default user and the disable_root message for root", async () => {
     root = tempRoot({ ...ETC_FILES, "etc/ssh/ssh_host_rsa_key": "OLD IMAGE KEY\n", "etc/ssh/sshd_config": "PasswordAuthentication yes\n" });
     const ctx = moduleContext(root, { instance: INSTANCE });

@@ -67,6 +67,9 @@ async function hostKeys(cfg: CloudConfig, ctx: ModuleContext, done: string[], er
     for (const name of root.readdir(SSH_DIR)) if (/^ssh_host_.*key/.test(name)) root.remove(`${SSH_DIR}/${name}`);
   }
   const given = isPlainObject(cfg.ssh_keys) ? cfg.ssh_keys : {};
+  if (cfg.ssh_keys !== undefined && cfg.ssh_keys !== null && !isPlainObject(cfg.ssh_keys)) {
+    errors.push(`ssh_keys must be a mapping of <type>_private / _public / _certificate to keys, not a ${Array.isArray(cfg.ssh_keys) ? "list" : typeof cfg.ssh_keys}; host keys are generated instead`);
+  }
   let certificate: string | null = null;
   for (const [key, value] of Object.entries(given)) {
     const m = GIVEN_KEY.exec(key);
