@@ -105,6 +105,17 @@ describe("FsTargetRoot", () => {
     expect(readdirSync(join(d, "etc/a/b"))).toEqual(["file"]);
   });
 
+  it("mkdirp gives its mode to the last folder only, as mkdir -p -m does: the folders above get 0755", () => {
+    const d = temp();
+    const r = new FsTargetRoot(d);
+    r.mkdirp("/var/www/.ssh", 0o700);
+    expect(statSync(join(d, "var/www/.ssh")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(d, "var/www")).mode & 0o777).toBe(0o755);
+    expect(statSync(join(d, "var")).mode & 0o777).toBe(0o755);
+    r.mkdirp("/var/www/.ssh", 0o700);
+    expect(statSync(join(d, "var/www/.ssh")).mode & 0o777).toBe(0o700);
+  });
+
   it("keeps the old file intact when a write fails (full filesystem)", (ctx) => {
     if (process.getuid?.() !== 0) ctx.skip();
     const d = temp();

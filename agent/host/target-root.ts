@@ -169,6 +169,10 @@ export class FsTargetRoot implements TargetRoot {
   mkdirp(p: string, mode = 0o755): void {
     const hostPath = this.resolve(p);
     this.checkParentInside(hostPath, p);
+    // As `mkdir -p -m MODE`: the mode is the last folder's; folders made above it get
+    // 0755. (Node's recursive mkdir gives every one the mode: a missing home made on the
+    // way to ~/.ssh would be 0700, closed to its own user.)
+    if (mode !== 0o755) fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
     fs.mkdirSync(hostPath, { recursive: true, mode });
   }
 

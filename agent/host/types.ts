@@ -59,6 +59,7 @@ export interface TargetRoot {
   readText(path: string, maxBytes?: number): string;
   tryReadText(path: string, maxBytes?: number): string | null;
   readdir(path: string): string[];
+  /** `mkdir -p -m MODE`: the mode (default 0755) is the last folder's; folders made above it get 0755. */
   mkdirp(path: string, mode?: number): void;
   /** temp file + fsync + rename: readers see the old or the new content, never a mix. */
   writeAtomic(path: string, data: string | Uint8Array, opts?: WriteOptions): void;

@@ -1133,6 +1133,19 @@ users:
     userData: "#cloud-config\nusers:\n  - name: frank\n    sudo: true\n  - name: grace\n    sudo: ALL=(ALL) NOPASSWD:ALL\n",
   },
   {
+    name: "users: a user the image has already (www-data) given groups, a shell and a key",
+    metaData: meta("iid-users-rare-7"),
+    userData: `#cloud-config
+users:
+  - default
+  - name: www-data
+    groups: [adm]
+    shell: /bin/bash
+    ssh_authorized_keys:
+      - ${KEY_B}
+`,
+  },
+  {
     name: "users: a system user given a home directory, and hashed_passwd with lock_passwd false",
     metaData: meta("iid-users-rare-6"),
     userData: `#cloud-config

@@ -69,6 +69,13 @@ export const INTENTIONAL: IntentionalDifference[] = [
     reason: "As above: dave is made, and joins video.",
   },
   {
+    cases: /^users: a user the image has already/,
+    key: /^(user\.www-data\.(groups|shell)|group\.adm)$/,
+    sprout: /^(adm|\/bin\/bash|existed; members: debian,www-data)$/,
+    reason:
+      "A user the image has already gets the groups and shell its users: entry gives (usermod). cloud-init 22.4.2 logs \"already exists, skipping\" and changes only its password lock, sudo rules and keys, so the seed's groups and shell never apply.",
+  },
+  {
     cases: /^users: sudo true$/,
     key: /^sudoers\.(rules|modes)$/,
     sprout: /grace ALL=\(ALL\) NOPASSWD:ALL|^0440 root:root$/,
