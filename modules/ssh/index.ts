@@ -14,7 +14,7 @@ const SSH_DIR = "/etc/ssh";
 const KEY_TYPES = ["rsa", "ecdsa", "ed25519"] as const;
 // A DSA key the seed gives is installed, as cloud-init does; sprout never makes one.
 const GIVEN_KEY_TYPES = ["rsa", "dsa", "ecdsa", "ed25519"] as const;
-const GIVEN_KEY = /^(rsa|dsa|ecdsa|ed25519)_(private|public|certificate)$/;
+const GIVEN_KEY = new RegExp(`^(${GIVEN_KEY_TYPES.join("|")})_(private|public|certificate)$`);
 const KEYGEN_TIMEOUT_MS = 120_000;
 
 /** cloud-init's message for root logins when disable_root is on; $USER and $DISABLE_USER are filled in. */

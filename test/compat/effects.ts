@@ -331,10 +331,12 @@ export function effectsOf(raw: RawSnapshot, outcome: BootOutcome, passwords?: Se
     fx[`authorized_keys:${e.path}.mode`] = `${mode(e)} ${owner(e)}`;
   }
   const dropIns = entries.filter((e) => /^\/etc\/ssh\/sshd_config\.d\/.*\.conf$/.test(e.path) && e.kind === "file").sort((a, b) => a.path.localeCompare(b.path));
-  fx["sshd.PasswordAuthentication"] = sshdPasswordAuthentication(text("/etc/ssh/sshd_config"), dropIns.map((e) => decode(e) ?? ""));
+  const sshdConfig = text("/etc/ssh/sshd_config");
+  const dropInTexts = dropIns.map((e) => decode(e) ?? "");
+  fx["sshd.PasswordAuthentication"] = sshdPasswordAuthentication(sshdConfig, dropInTexts);
   const hostKeys = entries.filter((e) => /^\/etc\/ssh\/ssh_host_[a-z0-9]+_key$/.test(e.path) && e.kind === "file").map((e) => /ssh_host_([a-z0-9]+)_key/.exec(e.path)![1]);
   fx["ssh.host-keys"] = hostKeys.sort().join(",") || "(none)";
-  fx["sshd.HostCertificate"] = sshdHostCertificates(text("/etc/ssh/sshd_config"), dropIns.map((e) => decode(e) ?? ""));
+  fx["sshd.HostCertificate"] = sshdHostCertificates(sshdConfig, dropInTexts);
   for (const e of entries.filter((x) => /^\/etc\/ssh\/ssh_host_/.test(x.path))) {
     if (e.kind !== "file") {
       fx[`ssh.host-key-file:${e.path}`] = e.kind;
