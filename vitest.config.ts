@@ -9,6 +9,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 900_000,
     pool: "forks",
-    globalSetup: ["test/global-setup.ts"],
+    globalSetup: ["test/temp-dir-setup.ts", "test/global-setup.ts"],
   },
 });

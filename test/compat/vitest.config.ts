@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     fileParallelism: false,
     pool: "forks",
+    globalSetup: ["test/temp-dir-setup.ts"],
   },
 });

@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 1_200_000,
     hookTimeout: 2_400_000,
     pool: "forks",
+    globalSetup: ["test/temp-dir-setup.ts"],
     fileParallelism: false,
   },
 });
