@@ -57,6 +57,8 @@ export async function ensureImage(log = (t) => process.stderr.write(t)) {
   // man pages (dated by the last commit), and the maintainer scripts.
   const tree = join(CACHE, "image/.deb-contents");
   rmSync(tree, { recursive: true, force: true });
+  // dpkg-deb -R makes the folder, not its parents: a fresh machine has no image folder yet.
+  mkdirSync(join(CACHE, "image"), { recursive: true });
   const x = await run("sh", ["-c", 'dpkg-deb -R "$1" "$2" && cd "$2" && find . -type f ! -path "./usr/share/doc/*" ! -path "./usr/share/man/*" ! -name control ! -name md5sums | LC_ALL=C sort | xargs sha256sum', "sh", deb, tree], { timeoutMs: 120_000 });
   rmSync(tree, { recursive: true, force: true });
   if (x.status !== 0) throw new Error(`cannot read ${deb}: ${x.stderr}`);
