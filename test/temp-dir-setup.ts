@@ -3,12 +3,14 @@
 // test that fails or a module-level fixture leaves its folder behind, and a CI machine
 // that runs the suite daily fills /tmp. Setting TMPDIR here, before vitest forks its
 // workers, puts all of them under one folder this teardown can remove.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export default function setup(): () => void {
   const runDir = mkdtempSync(join(tmpdir(), "sprout-tests-"));
+  // As /tmp is: tests run sprout as another user (nobody), who must reach their folders.
+  chmodSync(runDir, 0o1777);
   process.env.TMPDIR = runDir;
   return () => removeUnlessMounted(runDir);
 }
