@@ -134,6 +134,22 @@ describe("sprout CLI", () => {
     expect(sprout(["--root", r.dir, "query", "v1.instance_id"], { prefix: asNobody }).stdout).toBe("iid-cli\n");
   });
 
+  it("says what to do when the instance data cannot be read or is cut short, instead of an internal error", (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip();
+    const r = seeded();
+    sprout(["--root", r.dir, "boot"]);
+    chmodSync(r.dir, 0o755);
+    chmodSync(join(r.dir, "run/sprout/instance-data.json"), 0o600);
+    const asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+    const denied = sprout(["--root", r.dir, "query", "v1.instance_id"], { prefix: asNobody });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe("sprout: cannot read /run/sprout/instance-data.json: permission denied (sprout writes it 0644, so its mode was changed since): run `sudo sprout query`; the next boot writes it afresh\n");
+    writeFileSync(join(r.dir, "run/sprout/instance-data-sensitive.json"), '{"v1": {"instance_id": "iid-c');
+    const cut = sprout(["--root", r.dir, "query", "v1.instance_id"]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toBe("sprout: /run/sprout/instance-data-sensitive.json is not valid JSON (cut short or edited since sprout wrote it); the next boot writes it afresh\n");
+  });
+
   it("a reader that stops early (| head) ends sprout quietly with its own exit code", () => {
     // `true` exits long before sprout writes, so the write fails with EPIPE.
     const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BUNDLE}" schema --docs | true`], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off" } });

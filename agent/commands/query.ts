@@ -30,12 +30,26 @@ export const queryCommand: Command = {
     if (!a.options.all && !a.options["list-keys"] && a.positionals.length !== 1) throw new UsageError("query needs one KEY, --all or --list-keys");
     const h = createHost({ root: g.root, logFile: null });
     const isRoot = process.getuid?.() === 0;
-    const text = (isRoot && h.root.tryReadText(INSTANCE_DATA_SENSITIVE)) || h.root.tryReadText(INSTANCE_DATA);
+    const file = isRoot && h.root.exists(INSTANCE_DATA_SENSITIVE) ? INSTANCE_DATA_SENSITIVE : INSTANCE_DATA;
+    let text: string | null;
+    try {
+      text = h.root.tryReadText(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      g.err(`sprout: cannot read ${file}: ${code === "EACCES" ? "permission denied (sprout writes it 0644, so its mode was changed since): run `sudo sprout query`; the next boot writes it afresh" : (err as Error).message}\n`);
+      return 1;
+    }
     if (!text) {
       g.err(`sprout: no instance data at ${INSTANCE_DATA}: sprout has not run on this boot yet (see \`sprout status\`)\n`);
       return 1;
     }
-    const doc = JSON.parse(text) as Record<string, unknown>;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      g.err(`sprout: ${file} is not valid JSON (cut short or edited since sprout wrote it); the next boot writes it afresh\n`);
+      return 1;
+    }
     delete doc.sensitive_keys;
     if (a.options.all) {
       g.out(JSON.stringify(doc, null, 1) + "\n");
