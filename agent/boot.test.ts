@@ -97,6 +97,70 @@ describe("the stage engine", () => {
     expect(third.v1.stages.config.modules.find((m) => m.id === "timezone")?.status).toBe("not-due");
   });
 
+  it("runs user scripts and runcmd at every boot with AWS's cloud_final_modules: [[scripts-user, always]], and no final module the list leaves out", async () => {
+    // The MIME user-data AWS documents for "run my script at every restart".
+    const userData = [
+      'Content-Type: multipart/mixed; boundary="//"',
+      "MIME-Version: 1.0",
+      "",
+      "--//",
+      'Content-Type: text/cloud-config; charset="us-ascii"',
+      "MIME-Version: 1.0",
+      "Content-Transfer-Encoding: 7bit",
+      'Content-Disposition: attachment; filename="cloud-config.txt"',
+      "",
+      "#cloud-config",
+      "cloud_final_modules:",
+      "- [scripts-user, always]",
+      "runcmd:",
+      '  - echo runcmd >> "$SPROUT_TEST_ROOT/every-boot"',
+      "write_files:",
+      "  - path: /etc/deferred.conf",
+      "    content: later",
+      "    defer: true",
+      "",
+      "--//",
+      'Content-Type: text/x-shellscript; charset="us-ascii"',
+      "MIME-Version: 1.0",
+      "Content-Transfer-Encoding: 7bit",
+      'Content-Disposition: attachment; filename="userdata.txt"',
+      "",
+      "#!/bin/sh",
+      'echo script >> "$SPROUT_TEST_ROOT/every-boot"',
+      "--//--",
+      "",
+    ].join("\n");
+    const r = machine();
+    seed(r, "iid-every", userData);
+    process.env.SPROUT_TEST_ROOT = r.dir;
+    const first = await boot(r);
+    expect(first.v1.errors).toEqual([]);
+    expect(read(r, "/every-boot")).toBe("runcmd\nscript\n");
+    // cloud-init runs no other final module: write-files-deferred and final-message are not in the list.
+    expect(existsSync(join(r.dir, "etc/deferred.conf"))).toBe(false);
+    const finalMessage = first.v1.stages.final.modules.find((m) => m.id === "final_message");
+    expect(finalMessage).toMatchObject({ status: "skipped", detail: "not in cloud_final_modules, which the config gives" });
+    // Modules of the other stages still run as they would.
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
+    const second = await boot(r);
+    expect(second.v1.errors).toEqual([]);
+    expect(read(r, "/every-boot")).toBe("runcmd\nscript\nruncmd\nscript\n");
+  });
+
+  it("runs none of the init modules a cloud_init_modules list leaves out, and reports a list it cannot read", async () => {
+    const r = machine();
+    seed(r, "iid-lists", "#cloud-config\ncloud_init_modules: [write-files]\ncloud_config_modules: timezone\ntimezone: Etc/UTC\nwrite_files:\n  - path: /etc/listed.conf\n    content: hello\n");
+    r.write("/usr/share/zoneinfo/Etc/UTC", "TZif2 stand-in\n");
+    const st = await boot(r);
+    expect(read(r, "/etc/listed.conf")).toBe("hello");
+    expect(existsSync(join(r.dir, "etc/hostname"))).toBe(false);
+    expect(existsSync(join(r.dir, "etc/timezone"))).toBe(false);
+    expect(st.v1.stages.network.modules.find((m) => m.id === "set_hostname")).toMatchObject({ status: "skipped", detail: "not in cloud_init_modules, which the config gives" });
+    expect(st.v1.warnings).toContain('[config] cloud_config_modules must be a list of module names (for example [scripts-user, [runcmd, always]]), not string "timezone"; no module of that stage runs, as in cloud-init');
+    // A list turns modules off; it is no error, and the boot is clean.
+    expect(exitCodeFor(bootState(st))).toBe(0);
+  });
+
   it("a seed whose network-config is broken YAML is used, without it, and the status says why (cloud-init ignores it too)", async () => {
     const r = machine();
     seed(r, "iid-badnet", USER_DATA);

@@ -3,6 +3,7 @@
 // what the earlier stages left in /run/sprout and /var/lib/sprout.
 import { findDatasource } from "../datasources";
 import { idleResult, MODULE_MANIFEST } from "../modules/manifest";
+import { type ModuleLists, planModule, readModuleLists } from "./module-lists";
 import { parseCmdline, type Cmdline } from "./cmdline";
 import { datasourceConfig, loadSystemConfig, sproutSettings } from "./config";
 import { startEarlySyslog } from "./early-syslog";
@@ -247,10 +248,18 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     console: ctx.echo,
   };
   const stageRec = ctx.status.v1.stages[stage];
+  const lists = moduleLists(ctx, cfg, stage);
   for (const mod of MODULE_MANIFEST.filter((m) => m.stage === stage)) {
     const log = h.log.child({ stage, module: mod.id });
-    if (!isDue(h.root, paths, mod.id, mod.frequency)) {
-      stageRec.modules.push({ id: mod.id, status: "not-due", detail: `already ran (${mod.frequency})`, ms: 0 });
+    const plan = planModule(mod.id, mod.frequency, lists);
+    if (!plan.runs) {
+      stageRec.modules.push({ id: mod.id, status: "skipped", detail: plan.reason, ms: 0 });
+      log.info(`${mod.id}: skipped: ${plan.reason}`, { evt: "finish", name: `${stage}/${mod.id}`, result: "skipped", ms: 0 });
+      continue;
+    }
+    const frequency = plan.frequency;
+    if (!isDue(h.root, paths, mod.id, frequency)) {
+      stageRec.modules.push({ id: mod.id, status: "not-due", detail: `already ran (${frequency})`, ms: 0 });
       continue;
     }
     const t0 = h.clock.monoMs();
@@ -277,11 +286,27 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     // A module left idle (none of its keys set) has not run, and keeps no semaphore, as in
     // cloud-init (a module without its activating keys is skipped before it runs): a later
     // boot of this instance whose config gains its keys runs it.
-    if (!idle) markRun(h.root, paths, mod.id, mod.frequency, h.clock.now());
+    if (!idle) markRun(h.root, paths, mod.id, frequency, h.clock.now());
     const ms = Math.round((h.clock.monoMs() - t0) * 10) / 10;
     stageRec.modules.push({ id: mod.id, status, ...(detail ? { detail } : {}), ms });
     log.info(`${mod.id}: ${status}${detail ? `: ${detail}` : ""}`, { evt: "finish", name: `${stage}/${mod.id}`, result: status, ms });
   }
+}
+
+/**
+ * The config's module lists (agent/module-lists.ts), their problems reported once a boot:
+ * in the first stage that sees the whole config (the local stage's is a first look).
+ */
+function moduleLists(ctx: BootContext, cfg: CloudConfig, stage: Stage): ModuleLists {
+  const lists = readModuleLists(cfg);
+  if (stage === "local") return lists;
+  for (const p of lists.problems) {
+    const message = `[config] ${p}`;
+    if (ctx.status.v1.warnings.includes(message)) continue;
+    ctx.status.v1.warnings.push(message);
+    ctx.h.log.warn(message, { stage });
+  }
+  return lists;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The schema of the top-level keys the agent reads itself, not a module: apart from
 // ./index so that a boot can list the known keys without loading the modules.
+import { CLOUD_INIT_ONLY_MODULES, MODULE_LIST_OF } from "../module-lists";
 import type { JsonObject } from "../types";
 
 type Schema = JsonObject;
@@ -65,6 +66,9 @@ export const CORE_SCHEMA: Record<string, Schema> = {
     examples: ["dict(recurse_array,no_replace)+list(append)"],
   },
   merge_type: { oneOf: [{ type: "string" }, { type: "array" }], description: "Same as merge_how.", examples: ["list(append)+dict(recurse_array)+str()"] },
+  cloud_init_modules: moduleList("cloud-init's init stage (sprout's local and network stages)", [["bootcmd", "write-files", "set_hostname", "users-groups", "ssh"]]),
+  cloud_config_modules: moduleList("cloud-init's config stage", [["timezone", "runcmd"]]),
+  cloud_final_modules: moduleList("cloud-init's final stage", [[["scripts-user", "always"], "final-message"]]),
   sprout: {
     type: "object",
     description: "sprout's own settings (system config).",
@@ -77,3 +81,26 @@ export const CORE_SCHEMA: Record<string, Schema> = {
     examples: [{ script_timeout: 600 }],
   },
 };
+
+/**
+ * A cloud-init module list (agent/module-lists.ts): names as cloud-init's schema takes
+ * them, either spelling, alone or with a frequency (and, as cloud-init reads them, a
+ * mapping with name and frequency).
+ */
+function moduleList(stage: string, examples: unknown[][]): Schema {
+  const ids = [...Object.keys(MODULE_LIST_OF), ...CLOUD_INIT_ONLY_MODULES].sort();
+  const names = [...new Set(ids.flatMap((id) => [id, id.replace(/_/g, "-")]))];
+  const frequency = { enum: ["always", "once", "once-per-instance"] };
+  return {
+    type: ["array", "null"],
+    description: `The modules ${stage} runs, in cloud-init's form: a name, or [name, frequency] with frequency always, once or once-per-instance. Given, it replaces the whole list: a module of that stage it does not name does not run. cloud-init's modules sprout lacks may be named; they do nothing.`,
+    items: {
+      anyOf: [
+        { enum: names },
+        { type: "array", minItems: 1, items: [{ enum: names }, frequency] },
+        { type: "object", required: ["name"], properties: { name: { enum: names }, frequency, args: {} }, additionalProperties: false },
+      ],
+    },
+    examples,
+  };
+}

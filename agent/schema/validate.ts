@@ -52,7 +52,7 @@ export function describeExpected(s: JsonObject | undefined): string {
   if (!s) return "something else";
   const alts = (s.oneOf ?? s.anyOf) as JsonObject[] | undefined;
   if (alts) return alts.map(describeExpected).join(" or ");
-  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (Array.isArray(s.enum)) return s.enum.length > LONG_ENUM ? `one of ${s.enum.length} accepted names` : `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
   const types = Array.isArray(s.type) ? (s.type as string[]) : typeof s.type === "string" ? [s.type] : [];
   const name = (t: string): string => {
     if (t === "array") {
@@ -67,7 +67,27 @@ export function describeExpected(s: JsonObject | undefined): string {
   return types.length ? types.map(name).join(" or ") : "a value";
 }
 
+/** Past this many values, an enum (module names) is too long to print in a message: it is named, and the nearest value suggested. */
+const LONG_ENUM = 12;
+
+function longEnumOf(s: JsonObject | undefined): string[] | null {
+  if (!s) return null;
+  if (Array.isArray(s.enum) && s.enum.length > LONG_ENUM) return s.enum.filter((v): v is string => typeof v === "string");
+  for (const alt of ((s.oneOf ?? s.anyOf) as JsonObject[] | undefined) ?? []) {
+    const found = longEnumOf(alt);
+    if (found) return found;
+  }
+  return null;
+}
+
 function messageFor(e: ErrorObject, value: unknown): string {
+  const message = plainMessageFor(e, value);
+  const names = typeof value === "string" ? longEnumOf(e.parentSchema as JsonObject | undefined) : null;
+  const near = names ? didYouMean(value as string, names) : null;
+  return near ? `${message} (did you mean ${JSON.stringify(near)}?)` : message;
+}
+
+function plainMessageFor(e: ErrorObject, value: unknown): string {
   const got = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : `${JSON.stringify(value)} (a ${typeof value})`;
   switch (e.keyword) {
     case "oneOf":
@@ -75,7 +95,7 @@ function messageFor(e: ErrorObject, value: unknown): string {
     case "type":
       return `expected ${describeExpected(e.parentSchema as JsonObject)}, got ${got}`;
     case "enum":
-      return `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
+      return `expected ${describeExpected(e.parentSchema as JsonObject)}, got ${JSON.stringify(value)}`;
     case "required":
       return `missing the required key ${JSON.stringify((e.params as { missingProperty: string }).missingProperty)}`;
     default:

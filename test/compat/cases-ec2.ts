@@ -69,7 +69,41 @@ runcmd:
   - [sh, -c, "id -Gn deploy > /var/tmp/ec2-deploy-groups"]
 `;
 
+/**
+ * The user-data AWS's knowledge center gives for running a script at every restart of
+ * an instance (MIME with boundary "//", cloud_final_modules: [scripts-user, always]),
+ * with the script writing to /var/tmp instead of /tmp.
+ */
+const AWS_EVERY_BOOT = `Content-Type: multipart/mixed; boundary="//"
+MIME-Version: 1.0
+
+--//
+Content-Type: text/cloud-config; charset="us-ascii"
+MIME-Version: 1.0
+Content-Transfer-Encoding: 7bit
+Content-Disposition: attachment; filename="cloud-config.txt"
+
+#cloud-config
+cloud_final_modules:
+- [scripts-user, always]
+
+--//
+Content-Type: text/x-shellscript; charset="us-ascii"
+MIME-Version: 1.0
+Content-Transfer-Encoding: 7bit
+Content-Disposition: attachment; filename="userdata.txt"
+
+#!/bin/bash
+/bin/echo "Hello World" >> /var/tmp/testfile.txt
+--//--
+`;
+
 export const EC2_CASES: CompatCase[] = [
+  {
+    name: "ec2: AWS's user-data for a script at every restart (cloud_final_modules: [scripts-user, always])",
+    files: AWS_FIRMWARE,
+    imds: imds("i-0a1b2c3d4e5f6e0b1", { mode: "required", userData: AWS_EVERY_BOOT }),
+  },
   {
     name: "ec2: AWS, IMDSv2 required, #cloud-config with users, keys, write_files, runcmd, hostname",
     files: AWS_FIRMWARE,

@@ -1028,6 +1028,38 @@ const hostKey = (name: string) => readFileSync(join(__dirname, "seeds", "host-ke
 const block = (text: string, by: number) => text.trimEnd().split("\n").map((l) => `${" ".repeat(by)}${l}`).join("\n");
 
 /** Host keys, root's ssh options and the rarer user fields, as image builders and admins write them. */
+/** cloud_init_modules, cloud_config_modules and cloud_final_modules in user-data (agent/module-lists.ts). */
+const moduleListCases: CompatCase[] = [
+  {
+    name: "module lists: cloud_final_modules with scripts-user always, and a deferred file and final-message it leaves out",
+    metaData: meta("iid-lists-final"),
+    userData: mimeOf([
+      {
+        type: "text/cloud-config",
+        filename: "lists.yaml",
+        body: "#cloud-config\ncloud_final_modules:\n  - [scripts-user, always]\nruncmd:\n  - echo runcmd >> /var/tmp/lists-final\nwrite_files:\n  - path: /etc/lists/deferred\n    content: deferred\n    defer: true\n  - path: /etc/lists/early\n    content: early\n",
+      },
+      { type: "text/x-shellscript", filename: "script.sh", body: "#!/bin/sh\necho script >> /var/tmp/lists-final\n" },
+    ]),
+  },
+  {
+    name: "module lists: cloud_init_modules without set_hostname, users-groups and ssh",
+    metaData: metaWithKey("iid-lists-init"),
+    userData: "#cloud-config\ncloud_init_modules:\n  - bootcmd\n  - write-files\nhostname: not-applied\nusers:\n  - default\n  - name: carol\n    shell: /bin/bash\nwrite_files:\n  - path: /etc/lists/init\n    content: written\nbootcmd:\n  - echo bootcmd >> /var/tmp/lists-init\n",
+  },
+  {
+    name: "module lists: an empty cloud_config_modules (runcmd and timezone do not run)",
+    metaData: meta("iid-lists-config"),
+    userData: "#cloud-config\ncloud_config_modules: []\ntimezone: Europe/Berlin\nruncmd:\n  - echo runcmd >> /var/tmp/lists-config\nwrite_files:\n  - path: /etc/lists/config\n    content: still written\n",
+  },
+  {
+    name: "module lists: entries as mappings, an unknown frequency, a module sprout lacks, cc_ and .py names",
+    metaData: meta("iid-lists-forms"),
+    userData:
+      "#cloud-config\ncloud_final_modules:\n  - {name: scripts-user, frequency: always}\n  - [final-message, weekly]\n  - puppet\n  - cc_write_files_deferred\n  - scripts_per_boot.py\nwrite_files:\n  - path: /etc/lists/deferred\n    content: deferred\n    defer: true\nruncmd:\n  - echo runcmd >> /var/tmp/lists-forms\n",
+  },
+];
+
 const sshAndUserCases: CompatCase[] = [
   {
     name: "ssh_keys: an ed25519 host key pair as block scalars",
@@ -1161,4 +1193,4 @@ users:
   },
 ];
 
-export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...sshAndUserCases, ...userDataFormatCases, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];
+export const CASES: CompatCase[] = [...docCases(), ...realWorld, ...sshAndUserCases, ...userDataFormatCases, ...moduleListCases, ...localeAndCaCerts, ...mountCases, ...passwordCases, ...networkCases, ...aptCases, ...EC2_CASES, ...OVF_CASES];
