@@ -149,13 +149,15 @@ describe("the stage engine", () => {
 
   it("runs none of the init modules a cloud_init_modules list leaves out, and reports a list it cannot read", async () => {
     const r = machine();
-    seed(r, "iid-lists", "#cloud-config\ncloud_init_modules: [write-files]\ncloud_config_modules: timezone\ntimezone: Etc/UTC\nwrite_files:\n  - path: /etc/listed.conf\n    content: hello\n");
+    seed(r, "iid-lists", "#cloud-config\ncloud_init_modules: [write-files]\ncloud_config_modules: timezone\ntimezone: Etc/UTC\nhostname: from-user-data\nmanage_etc_hosts: true\nwrite_files:\n  - path: /etc/listed.conf\n    content: hello\n");
     r.write("/usr/share/zoneinfo/Etc/UTC", "TZif2 stand-in\n");
     const st = await boot(r);
     expect(read(r, "/etc/listed.conf")).toBe("hello");
-    expect(existsSync(join(r.dir, "etc/hostname"))).toBe(false);
+    // As cloud-init, which sets the hostname before it reads user-data whatever the lists say: the meta-data's name, not the user-data's.
+    expect(read(r, "/etc/hostname")).toBe("web1\n");
     expect(existsSync(join(r.dir, "etc/timezone"))).toBe(false);
-    expect(st.v1.stages.network.modules.find((m) => m.id === "set_hostname")).toMatchObject({ status: "skipped", detail: "not in cloud_init_modules, which the config gives" });
+    expect(read(r, "/etc/hosts")).not.toContain("from-user-data");
+    expect(st.v1.stages.network.modules.find((m) => m.id === "update_etc_hosts")).toMatchObject({ status: "skipped", detail: "not in cloud_init_modules, which the config gives" });
     expect(st.v1.warnings).toContain('[config] cloud_config_modules must be a list of module names (for example [scripts-user, [runcmd, always]]), not string "timezone"; no module of that stage runs, as in cloud-init');
     // A list turns modules off; it is no error, and the boot is clean.
     expect(exitCodeFor(bootState(st))).toBe(0);

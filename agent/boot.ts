@@ -270,9 +270,11 @@ async function runModules(ctx: BootContext, stage: Stage): Promise<void> {
     try {
       const mctxHere = { ...mctx, host: { ...h, log } };
       // A module with nothing to do is not even loaded (modules/manifest.ts).
-      const skipped = idleResult(mod, cfg, mctxHere);
+      // preserve_hostname is honoured from user-data too: sprout keeps a name it is told to keep (docs/compat.md).
+      const cfgHere = !plan.systemConfigOnly ? cfg : cfg.preserve_hostname === undefined ? ctx.system : { ...ctx.system, preserve_hostname: cfg.preserve_hostname };
+      const skipped = idleResult(mod, cfgHere, mctxHere);
       idle = skipped !== null;
-      const res = skipped ?? (await (await mod.load()).run(cfg, mctxHere));
+      const res = skipped ?? (await (await mod.load()).run(cfgHere, mctxHere));
       status = res.status;
       detail = res.detail;
       for (const e of res.errors ?? []) record(ctx, stage, `module:${mod.id}`, `[module:${mod.id}] ${e}`);

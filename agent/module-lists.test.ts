@@ -53,6 +53,12 @@ describe("cloud-init's module lists", () => {
     expect(planModule("rescue", "always", lists)).toEqual({ runs: true, frequency: "always" });
   });
 
+  it("sets the hostname from the system config and meta-data when set_hostname is not listed, as cloud-init does before it reads user-data", () => {
+    const lists = readModuleLists({ cloud_init_modules: ["write-files"] });
+    expect(planModule("set_hostname", "per-instance", lists)).toEqual({ runs: true, frequency: "per-instance", systemConfigOnly: true });
+    expect(planModule("update_hostname", "always", lists)).toEqual({ runs: false, reason: "not in cloud_init_modules, which the config gives" });
+  });
+
   it("a module's first entry wins when it is named twice", () => {
     const lists = readModuleLists({ cloud_final_modules: [["scripts-user", "always"], "scripts_user"] });
     expect(planModule("scripts_user", "per-instance", lists)).toEqual({ runs: true, frequency: "always" });

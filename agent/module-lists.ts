@@ -192,7 +192,9 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-export type ModulePlan = { runs: true; frequency: ModuleFrequency } | { runs: false; reason: string };
+export type ModulePlan =
+  | { runs: true; frequency: ModuleFrequency; /** Run with the system config alone, not vendor- or user-data. */ systemConfigOnly?: true }
+  | { runs: false; reason: string };
 
 /**
  * Whether a module runs under the lists, and with which frequency. runcmd is two of
@@ -203,6 +205,10 @@ export type ModulePlan = { runs: true; frequency: ModuleFrequency } | { runs: fa
  */
 export function planModule(id: string, ownFrequency: ModuleFrequency, lists: ModuleLists): ModulePlan {
   const own = listing(id, lists);
+  // cloud-init sets the hostname before it reads user-data, whatever the lists say
+  // (cmd/main.py _maybe_set_hostname, in its local and network stages): from the system
+  // config and the meta-data. Only the user-data's hostname waits for set_hostname.
+  if (own === "unlisted" && id === "set_hostname") return { runs: true, frequency: ownFrequency, systemConfigOnly: true };
   if (own === "unlisted") return { runs: false, reason: `not in ${MODULE_LIST_OF[id]}, which the config gives` };
   if (id !== "runcmd") return { runs: true, frequency: own?.frequency ?? ownFrequency };
   const runner = listing("scripts_user", lists);
