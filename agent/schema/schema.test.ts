@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODULES } from "../../modules";
 import { cloudConfigSchema, renderModuleDocs, undocumentedKeys } from ".";
-import { didYouMean, validateCloudConfig } from "./validate";
+import { CLOUD_INIT_ONLY_MODULES } from "../module-lists";
+import { CLOUD_INIT_ONLY_KEYS } from "./cloud-init-only";
+import { bootKnownKeys } from "./known-keys";
+import { didYouMean, formatProblem, validateCloudConfig } from "./validate";
 
 const DOCS = join(__dirname, "../../../shared/corpus/cloud-init/module-docs");
 // The cloud-init modules issue 4 covers; growpart, resizefs and rsyslog belong to other modules.
@@ -50,6 +53,26 @@ describe("errors a person can act on", () => {
     // Short keys need a closer match: ntp is a module of its own, not a typo of snap.
     expect(didYouMean("ntp", ["snap"])).toBeNull();
     expect(didYouMean("snapp", ["snap"])).toBe("snap");
+  });
+  it("a key only a cloud-init module sprout lacks reads is a warning naming that module: the file is valid, and a boot leaves the key unapplied", () => {
+    const problems = validateCloudConfig("#cloud-config\nno_ssh_fingerprints: true\npuppet:\n  install: true\n", { file: "t.yaml", requireHeader: true });
+    expect(problems).toEqual([
+      { severity: "warning", file: "t.yaml", line: 2, col: 1, path: "no_ssh_fingerprints", message: "cloud-init's ssh_authkey_fingerprints module (a console table) reads this key, and sprout has no counterpart: a boot leaves it unapplied and says so in `sprout status`" },
+      { severity: "warning", file: "t.yaml", line: 3, col: 1, path: "puppet", message: "cloud-init's puppet module reads this key, and sprout has no counterpart: a boot leaves it unapplied and says so in `sprout status`" },
+    ]);
+    expect(formatProblem(problems[1]!)).toBe("t.yaml:3:1: warning: puppet: cloud-init's puppet module reads this key, and sprout has no counterpart: a boot leaves it unapplied and says so in `sprout status`");
+  });
+  it("the cloud-init-only keys are keys no sprout module reads, of modules the module lists know sprout lacks", () => {
+    const known = bootKnownKeys();
+    for (const [key, { module }] of Object.entries(CLOUD_INIT_ONLY_KEYS)) {
+      expect(known.has(key), key).toBe(false);
+      if (module !== null) expect(CLOUD_INIT_ONLY_MODULES.has(module), module).toBe(true);
+    }
+  });
+  it("a value outside a long list of names is named with the nearest one, not the whole list", () => {
+    expect(errorsOf("#cloud-config\ncloud_final_modules:\n  - scripts_usr\n")[0]!.message).toBe(
+      'expected one of 101 accepted names or a list or a mapping, got "scripts_usr" (a string) (did you mean "scripts_user"?)',
+    );
   });
   it("a wrong type names the key path and what was expected", () => {
     const [e] = errorsOf("#cloud-config\nwrite_files:\n  - path: /x\n    permissions: [1]\n");

@@ -6,13 +6,15 @@ import { isPlainObject } from "../merge";
 import type { JsonObject } from "../types";
 import { parseYaml } from "../yaml";
 import { cloudConfigValidator } from "./compiled-validator";
+import { CLOUD_INIT_ONLY_KEYS } from "./cloud-init-only";
 import { DEPRECATED_KEYS, DEPRECATED_VALUES } from "./deprecated";
 import { didYouMean } from "./did-you-mean";
 
 export { didYouMean };
 
 export interface SchemaProblem {
-  severity: "error" | "deprecation";
+  /** error: the file is invalid; deprecation and warning: it is valid, and the message says what to know. */
+  severity: "error" | "deprecation" | "warning";
   file: string;
   line: number | null;
   col: number | null;
@@ -178,6 +180,13 @@ export function validateCloudConfig(text: string, opts: ValidateOptions): Schema
     if (e.keyword === "additionalProperties") {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       segs = [...segs, extra];
+      const cloudInitOnly = segs.length === 1 ? CLOUD_INIT_ONLY_KEYS[extra] : undefined;
+      if (cloudInitOnly) {
+        const pos = parsed.locate(segs);
+        const message = `${cloudInitOnly.what} reads this key, and sprout has no counterpart: a boot leaves it unapplied and says so in \`sprout status\``;
+        problems.push({ severity: "warning", file, line: pos?.line ?? null, col: pos?.col ?? null, path: extra, message });
+        continue;
+      }
       // At the top, parentSchema is the whole document's schema: its properties are every known key.
       const near = didYouMean(extra, Object.keys(((e.parentSchema as JsonObject).properties ?? {}) as object));
       message = `unknown key ${JSON.stringify(extra)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : segs.length === 1 ? "; sprout has no module that reads it (see `sprout schema --docs`)" : ""}`;
@@ -191,5 +200,5 @@ export function validateCloudConfig(text: string, opts: ValidateOptions): Schema
 
 export function formatProblem(p: SchemaProblem): string {
   const where = `${p.file}${p.line !== null ? `:${p.line}:${p.col ?? 1}` : ""}`;
-  return `${where}: ${p.severity === "deprecation" ? "deprecated: " : ""}${p.path ? `${p.path}: ` : ""}${p.message}`;
+  return `${where}: ${p.severity === "error" ? "" : `${p.severity === "deprecation" ? "deprecated" : "warning"}: `}${p.path ? `${p.path}: ` : ""}${p.message}`;
 }

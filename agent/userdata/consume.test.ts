@@ -164,7 +164,7 @@ describe("user-data in a boot", () => {
     root = seeded("#cloud-config\nwrite_file: [{path: /etc/x, content: x}]\nbyobu_by_default: enable\nruncmd: [echo ok]\n", { [`${SEED}/vendor-data`]: "#cloud-config\nvendor_thing: 1\n" });
     const { v1 } = await boot(root);
     expect(v1.errors).toEqual([]);
-    expect(v1.warnings).toContain("[user-data] ignored 2 keys no sprout module reads: write_file (did you mean write_files?), byobu_by_default; `sprout schema --docs` lists the modules and their keys");
+    expect(v1.warnings).toContain("[user-data] ignored 2 keys no sprout module reads: write_file (did you mean write_files?), byobu_by_default (cloud-init's byobu module, which sprout does not have); `sprout schema --docs` lists the modules and their keys");
     expect(v1.warnings).toContain("[vendor-data] ignored a key no sprout module reads: vendor_thing; `sprout schema --docs` lists the modules and their keys");
     // Known keys, deprecated ones and the agent's own are not named.
     root.cleanup();

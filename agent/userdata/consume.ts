@@ -10,6 +10,7 @@ import { CONFIG_DIR } from "../config";
 import type { Host } from "../host/types";
 import { lazyBuiltin } from "../lazy-builtin";
 import { deepMerge, isPlainObject } from "../merge";
+import { CLOUD_INIT_ONLY_KEYS } from "../schema/cloud-init-only";
 import { didYouMean } from "../schema/did-you-mean";
 import type { CloudConfig, JsonObject, Paths } from "../types";
 import { parseYaml } from "../yaml";
@@ -212,6 +213,8 @@ export function unreadKeysWarning(cfg: JsonObject | null | undefined, known: Rea
   const unread = Object.keys(cfg ?? {}).filter((k) => !known.has(k));
   if (unread.length === 0) return null;
   const named = unread.map((k) => {
+    const cloudInitOnly = CLOUD_INIT_ONLY_KEYS[k];
+    if (cloudInitOnly) return `${k} (${cloudInitOnly.what}, which sprout does not have)`;
     const near = didYouMean(k, known);
     return near ? `${k} (did you mean ${near}?)` : k;
   });
