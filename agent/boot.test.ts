@@ -147,6 +147,27 @@ describe("the stage engine", () => {
     expect(read(r, "/every-boot")).toBe("runcmd\nscript\nruncmd\nscript\n");
   });
 
+  it("does not wait for a daemon runcmd starts in the background (`server &`), which keeps running and logging, as under cloud-init", async () => {
+    const r = machine();
+    seed(r, "iid-daemon", '#cloud-config\nruncmd:\n  - (sleep 2; echo daemon-says-hello; exec sleep 60) &\n  - echo "$!" > "$SPROUT_TEST_ROOT/daemon.pid"\n  - echo started\n');
+    process.env.SPROUT_TEST_ROOT = r.dir;
+    const st = await boot(r);
+    const pid = Number(read(r, "/daemon.pid"));
+    try {
+      expect(st.v1.errors).toEqual([]);
+      expect(st.v1.done).toBe(true);
+      // The boot is over and the daemon still runs...
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      const log = () => read(r, "/var/log/user_data.log");
+      expect(log()).toMatch(/started\n--- sprout: runcmd left a process running that still holds its output; .*\n--- sprout: END runcmd exit=0/);
+      // ...and what it prints later still reaches the log.
+      for (let waited = 0; waited < 10_000 && !log().includes("daemon-says-hello"); waited += 100) await new Promise((res) => setTimeout(res, 100));
+      expect(log()).toMatch(/END runcmd exit=0 after \d+ ms\ndaemon-says-hello\n$/);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+  });
+
   it("runs none of the init modules a cloud_init_modules list leaves out, and reports a list it cannot read", async () => {
     const r = machine();
     seed(r, "iid-lists", "#cloud-config\ncloud_init_modules: [write-files]\ncloud_config_modules: timezone\ntimezone: Etc/UTC\nhostname: from-user-data\nmanage_etc_hosts: true\nwrite_files:\n  - path: /etc/listed.conf\n    content: hello\n");

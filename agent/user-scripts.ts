@@ -55,6 +55,8 @@ export async function runUserScript(
     env: { INSTANCE_ID: run.instanceId, SPROUT_STAGE: run.stage, ...opts.env },
     cwd: host.root.isSystemRoot ? "/" : host.root.dir,
     maxCapture: 0,
+    // A `daemon &` the script leaves running writes on into this log (a per-script cap of its own).
+    leftoverOutput: { appendTo: host.root.resolve(paths.userDataLog), maxBytes: cap },
     onOutput: (chunk, stream) => {
       const text = printable(decoders[stream].write(chunk));
       if (!text) return;
@@ -73,6 +75,7 @@ export async function runUserScript(
   });
   if (!endsWithNewline) log("\n");
   if (dropped > 0) log(`--- sprout: ${name} printed more than ${cap} bytes; ${dropped} bytes were not logged\n`);
+  if (res.outputLeftOpen) log(`--- sprout: ${name} left a process running that still holds its output; sprout did not wait for it, and what it prints goes on into this log after this script's END line\n`);
   let failure: string | null = null;
   if (res.spawnError) failure = `could not start: ${res.spawnError}`;
   else if (res.timedOut) failure = `timed out after ${Math.round(timeoutMs / 1000)} s and was killed`;

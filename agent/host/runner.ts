@@ -1,6 +1,7 @@
 import type * as ChildProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Readable, Stream } from "node:stream";
 import { lazyBuiltin } from "../lazy-builtin";
 import { monoMs } from "./clock";
 import type { RunOptions, RunResult, Runner } from "./types";
@@ -10,6 +11,12 @@ const childProcess = lazyBuiltin<typeof ChildProcess>("node:child_process");
 
 const DEFAULT_CAPTURE = 1024 * 1024;
 const KILL_GRACE_MS = 2000;
+/**
+ * How long after a program exits its output may take to end. It ends at once unless a
+ * process the program started still holds it: `nohup server &` in runcmd. cloud-init
+ * waits for the script alone, and the server keeps running; so does sprout, past this.
+ */
+const OUTPUT_GRACE_MS = 1000;
 
 /** Runs programs by argv (never through a shell string sprout built), always with a deadline. */
 export class ProcessRunner implements Runner {
@@ -38,11 +45,14 @@ export class ProcessRunner implements Runner {
       let timedOut = false;
       let settled = false;
       let killTimer: NodeJS.Timeout | undefined;
+      let graceTimer: NodeJS.Timeout | undefined;
+      let outputLeftOpen = false;
       const finish = (code: number | null, signal: string | null, spawnError: string | null) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
+        if (graceTimer) clearTimeout(graceTimer);
         resolve({
           argv,
           code,
@@ -53,6 +63,7 @@ export class ProcessRunner implements Runner {
           timedOut,
           spawnError,
           durationMs: Math.round(monoMs() - started),
+          ...(outputLeftOpen ? { outputLeftOpen } : {}),
         });
       };
       let child: ChildProcess.ChildProcess;
@@ -108,6 +119,17 @@ export class ProcessRunner implements Runner {
         const what = e.code === "ENOENT" ? `${argv[0]}: command not found` : e.code === "EACCES" ? `${argv[0]}: permission denied (not executable?)` : e.message;
         finish(null, null, what);
       });
+      child.on("exit", (code, signal) => {
+        // Killed at its deadline: the group's SIGKILL (above) ends what it started too.
+        if (timedOut) return;
+        // The program is done: its deadline no longer applies, and must not kill what it left running.
+        clearTimeout(timer);
+        graceTimer = setTimeout(() => {
+          outputLeftOpen = true;
+          for (const stream of [child.stdout, child.stderr]) if (stream && !stream.destroyed) handOver(stream, opts.leftoverOutput);
+          finish(code, signal, null);
+        }, OUTPUT_GRACE_MS);
+      });
       child.on("close", (code, signal) => finish(code, signal, null));
       if (opts.input !== undefined && child.stdin) {
         child.stdin.on("error", () => undefined);
@@ -115,6 +137,28 @@ export class ProcessRunner implements Runner {
       }
     });
   }
+}
+
+/**
+ * Gives the read end of an output pipe that a left-running process still holds to a
+ * small detached reader that outlives sprout, as cloud-init's `| tee -a` output does: the
+ * process never meets a closed pipe (SIGPIPE) when sprout exits, and what it prints goes
+ * on to the log (up to maxBytes) or nowhere.
+ */
+function handOver(stream: Readable, leftover: RunOptions["leftoverOutput"]): void {
+  stream.removeAllListeners("data");
+  // Unbuffered (stdbuf -o0), so each line reaches the log as it comes, not when the process
+  // ends; past the cap, cat drains the pipe so the process never meets a closed one.
+  const copy = 'stdbuf -o0 head -c "$2" >> "$1"; exec cat > /dev/null';
+  const argv = leftover ? ["sh", "-c", copy, "sh", leftover.appendTo, String(Math.max(0, leftover.maxBytes))] : ["cat"];
+  try {
+    const reader = childProcess().spawn(argv[0]!, argv.slice(1), { stdio: [stream as Stream, "ignore", "ignore"], detached: true });
+    reader.on("error", () => undefined);
+    reader.unref();
+  } catch {
+    // No reader: the process meets a closed pipe when it next writes, as it would have anyway.
+  }
+  stream.destroy();
 }
 
 function isExecutable(p: string): boolean {

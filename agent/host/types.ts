@@ -99,6 +99,13 @@ export interface RunOptions {
   maxCapture?: number;
   /** Called with every chunk as it arrives (for tee-ing user scripts to their log). */
   onOutput?: (chunk: Buffer, stream: "stdout" | "stderr") => void;
+  /**
+   * Where the output of a process the program left running goes once the run is over
+   * (a user script's `daemon &` holds the output open after the script exits): up to
+   * maxBytes appended to this file (a path on the running system), the rest discarded.
+   * Without it, such output is discarded. Either way the process keeps running.
+   */
+  leftoverOutput?: { appendTo: string; maxBytes: number };
 }
 
 export interface RunResult {
@@ -114,6 +121,8 @@ export interface RunResult {
   /** Set when the program could not be started (ENOENT: not installed, EACCES: not executable). */
   spawnError: string | null;
   durationMs: number;
+  /** The program exited, and a process it left running still held its output: the run did not wait for it. */
+  outputLeftOpen?: boolean;
 }
 
 export interface Runner {
