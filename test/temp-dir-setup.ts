@@ -1,8 +1,9 @@
-// One temporary folder per test run, removed at its end. Tests make many target roots,
-// chroots' work folders and images in os.tmpdir(); most are cleaned by their tests, but a
-// test that fails or a module-level fixture leaves its folder behind, and a CI machine
-// that runs the suite daily fills /tmp. Setting TMPDIR here, before vitest forks its
-// workers, puts all of them under one folder this teardown can remove.
+// One temporary folder per test run for the target roots tests make (test/helpers/target.ts,
+// hundreds a run), removed at its end. Most tests clean their roots, but a failing test or
+// a module-level fixture leaves its folder behind, and a CI machine that runs the suite
+// daily fills /tmp. SPROUT_TEST_TMP, set here before vitest forks its workers, names it.
+// (Not TMPDIR: that would follow every command the tests run into their chroots, where
+// the folder does not exist.)
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ export default function setup(): () => void {
   const runDir = mkdtempSync(join(tmpdir(), "sprout-tests-"));
   // As /tmp is: tests run sprout as another user (nobody), who must reach their folders.
   chmodSync(runDir, 0o1777);
-  process.env.TMPDIR = runDir;
+  process.env.SPROUT_TEST_TMP = runDir;
   return () => removeUnlessMounted(runDir);
 }
 

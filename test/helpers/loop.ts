@@ -46,11 +46,10 @@ export interface Disk {
  * per machine: two test files growing, relabelling and mounting loop devices at
  * once made each other flaky (a checker reading a stale superblock, a disk
  * "busy" with another file's partition). A Scratch holds this lock from
- * creation to cleanup, so loop device tests run one at a time. The lock is in
- * /tmp itself, not in the run's TMPDIR (test/temp-dir-setup.ts), because two
- * test runs at once share the loop devices too.
+ * creation to cleanup, so loop device tests run one at a time (two test runs at
+ * once share the loop devices too).
  */
-const LOCK = "/tmp/sprout-loop-tests.lock";
+const LOCK = join(tmpdir(), "sprout-loop-tests.lock");
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function lockLoopDevices(): void {

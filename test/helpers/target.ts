@@ -14,7 +14,8 @@ export interface TempRoot {
 }
 
 export function tempRoot(files: Record<string, string | Uint8Array> = {}): TempRoot {
-  const dir = mkdtempSync(join(tmpdir(), "sprout-root-"));
+  // In the run's folder (test/temp-dir-setup.ts) when vitest made one, so no root outlives the run.
+  const dir = mkdtempSync(join(process.env.SPROUT_TEST_TMP ?? tmpdir(), "sprout-root-"));
   const write = (path: string, content: string | Uint8Array, mode = 0o644) => {
     const p = join(dir, path);
     mkdirSync(dirname(p), { recursive: true });
