@@ -150,6 +150,21 @@ describe("sprout CLI", () => {
     expect(cut.stderr).toBe("sprout: /run/sprout/instance-data-sensitive.json is not valid JSON (cut short or edited since sprout wrote it); the next boot writes it afresh\n");
   });
 
+  it("status --wait run by a script of the boot answers at once instead of waiting for its own boot (cloud-init status --wait in user-data)", () => {
+    const r = seeded();
+    const waitCommand = `'${process.execPath}' '${BUNDLE}' --root '${r.dir}' status --wait --timeout 600 > '${r.dir}/waited.out' 2>&1; echo "rc=$?" >> '${r.dir}/waited.out'`;
+    r.write("/var/lib/cloud/seed/nocloud/user-data", `#cloud-config\nruncmd:\n  - ${JSON.stringify(waitCommand)}\n`);
+    // Without the check, the script waits 600 s for a boot that waits for the script: past this test's bound.
+    const boot = sprout(["--root", r.dir, "boot"], { timeoutMs: 50_000 });
+    expect(boot.code).toBe(0);
+    const out = readFileSync(join(r.dir, "waited.out"), "utf8");
+    expect(out).toContain("status: running\n");
+    expect(out).toMatch(/sprout: status --wait was run by a script of the boot it would wait for \(sprout, pid \d+\), which cannot finish while that script waits; answering now\n/);
+    expect(out).toMatch(/rc=0\n$/);
+    // After the boot, the same command from outside waits as before (nothing to wait for: done).
+    expect(sprout(["--root", r.dir, "status", "--wait", "--timeout", "5"]).stdout).toMatch(/^status: done\n/);
+  });
+
   it("a reader that stops early (| head) ends sprout quietly with its own exit code", () => {
     // `true` exits long before sprout writes, so the write fails with EPIPE.
     const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BUNDLE}" schema --docs | true`], { encoding: "utf8", env: { ...process.env, SPROUT_CODE_CACHE_DIR: "off" } });

@@ -1,4 +1,6 @@
 import { createHost } from "../host";
+import { isDescendantOf } from "../host/processes";
+import { LOCK_FILE } from "../lock";
 import { bootState, exitCodeFor, readStatus, type StatusDoc } from "../status";
 import { STAGES } from "../types";
 import { UsageError } from "./args";
@@ -29,6 +31,12 @@ function describe(doc: StatusDoc | null): string {
   return lines.join("\n") + "\n";
 }
 
+/** The pid of the sprout whose boot is running and started this process (a user script's `status --wait`), or null. */
+function bootRunningThis(h: ReturnType<typeof createHost>): number | null {
+  const holder = Number((h.root.tryReadText(LOCK_FILE) ?? "").trim());
+  return Number.isInteger(holder) && holder > 0 && isDescendantOf(holder) ? holder : null;
+}
+
 export const statusCommand: Command = {
   name: "status",
   summary: "how the last boot went",
@@ -46,7 +54,11 @@ export const statusCommand: Command = {
     if (!Number.isFinite(timeoutS) || timeoutS < 0) throw new UsageError(`--timeout must be a number of seconds, not ${JSON.stringify(a.options.timeout)}`);
     const h = createHost({ root: g.root, logFile: null });
     let doc = readStatus(h.root);
-    if (a.options.wait) {
+    const waiter = a.options.wait && !doc?.v1.done ? bootRunningThis(h) : null;
+    if (waiter !== null) {
+      // `cloud-init status --wait` in user-data: the boot cannot finish while its own script waits for it.
+      g.err(`sprout: status --wait was run by a script of the boot it would wait for (sprout, pid ${waiter}), which cannot finish while that script waits; answering now\n`);
+    } else if (a.options.wait) {
       const deadline = h.clock.monoMs() + timeoutS * 1000;
       while (!doc?.v1.done && h.clock.monoMs() < deadline) {
         await h.clock.sleep(Math.min(100, Math.max(0, deadline - h.clock.monoMs())));
