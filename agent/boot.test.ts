@@ -1,4 +1,4 @@
-import { readFileSync, statSync, existsSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, existsSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempRoot, type TempRoot } from "../test/helpers/target";
@@ -166,6 +166,21 @@ describe("the stage engine", () => {
     } finally {
       process.kill(pid, "SIGKILL");
     }
+  });
+
+  it("bootcmd's cloud-init-per (cloud-init's own example) works on an image without cloud-init: the package's helper is on the scripts' PATH", async () => {
+    const r = machine({ "/usr/lib/sprout/compat/cloud-init-per": readFileSync(join(__dirname, "../packaging/bin/cloud-init-per")) });
+    chmodSync(join(r.dir, "usr/lib/sprout/compat/cloud-init-per"), 0o755);
+    const userData = '#cloud-config\nbootcmd:\n  - [cloud-init-per, once, mymkfs, sh, -c, \'echo once >> "$SPROUT_TEST_ROOT/per"\']\n  - [cloud-init-per, instance, setup, sh, -c, \'echo "instance $INSTANCE_ID" >> "$SPROUT_TEST_ROOT/per"\']\n';
+    seed(r, "iid-per-1", userData);
+    process.env.SPROUT_TEST_ROOT = r.dir;
+    expect((await boot(r)).v1.errors).toEqual([]);
+    await boot(r);
+    seed(r, "iid-per-2", userData);
+    expect((await boot(r)).v1.errors).toEqual([]);
+    expect(read(r, "/per")).toBe("once\ninstance iid-per-1\ninstance iid-per-2\n");
+    // cloud-init's semaphores, in the tree booted (--root), not on this machine.
+    expect(existsSync(join(r.dir, "var/lib/cloud/sem/bootper.mymkfs.once"))).toBe(true);
   });
 
   it("runs none of the init modules a cloud_init_modules list leaves out, and reports a list it cannot read", async () => {

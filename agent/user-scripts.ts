@@ -21,6 +21,21 @@ function printable(text: string): string {
   return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/** cloud-init's helpers for user scripts (cloud-init-per), which the package installs here. */
+export const COMPAT_DIR = "/usr/lib/sprout/compat";
+
+/**
+ * What a user script's environment gets besides INSTANCE_ID: the helpers' folder at the
+ * end of PATH (a real cloud-init's, when the image has one, comes first), and on a --root
+ * boot SPROUT_ROOT, so the helpers keep their state in that tree.
+ */
+function compatEnv(host: Host): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (host.root.exists(COMPAT_DIR)) env.PATH = `${process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}:${host.root.resolve(COMPAT_DIR)}`;
+  if (!host.root.isSystemRoot) env.SPROUT_ROOT = host.root.dir;
+  return env;
+}
+
 /**
  * Runs one user script with its stdout and stderr appended to
  * /var/log/user_data.log (0600), framed by a BEGIN and an END line, and echoed
@@ -52,7 +67,7 @@ export async function runUserScript(
   const timeoutMs = opts.timeoutMs ?? run.settings.scriptTimeoutMs;
   const res = await host.run.run(argv, {
     timeoutMs,
-    env: { INSTANCE_ID: run.instanceId, SPROUT_STAGE: run.stage, ...opts.env },
+    env: { INSTANCE_ID: run.instanceId, SPROUT_STAGE: run.stage, ...compatEnv(host), ...opts.env },
     cwd: host.root.isSystemRoot ? "/" : host.root.dir,
     maxCapture: 0,
     // A `daemon &` the script leaves running writes on into this log (a per-script cap of its own).

@@ -94,7 +94,8 @@ describe.skipIf(why !== null)("the Debian package", () => {
       // (The chroot has a merged /usr: the package's /lib/... is read as /usr/lib/....)
       m.run(["rm", "-rf", "/usr/bin/sprout", "/usr/lib/sprout"]);
       m.write("/var/lib/cloud/seed/nocloud/meta-data", "instance-id: iid-deb-1\n");
-      m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: deb-host\nruncmd:\n  - echo first >> /var/tmp/runs\n");
+      // cloud-init-per as cloud-init's bootcmd example calls it: this chroot has no cloud-init, the package brings the helper.
+      m.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nhostname: deb-host\nbootcmd:\n  - [cloud-init-per, once, marker, sh, -c, 'echo per-once >> /var/tmp/per']\nruncmd:\n  - echo first >> /var/tmp/runs\n");
       before = fileList(m);
     }, 1_200_000);
     afterAll(() => m?.cleanup());
@@ -118,6 +119,8 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(b.code, b.stderr).toBe(0);
       expect(m.read("/etc/hostname")).toBe("deb-host\n");
       expect(m.read("/var/tmp/runs")).toBe("first\n");
+      expect(m.read("/var/tmp/per")).toBe("per-once\n");
+      expect(m.exists("/usr/bin/cloud-init-per")).toBe(false);
       // cloud-init's command line, for scripts that call it, once linked by the image builder.
       m.after(["ln", "-s", "/usr/lib/sprout/cloud-init", "/usr/local/bin/cloud-init"]);
       const st = m.after(["cloud-init", "status", "--wait", "--long"]);
@@ -142,6 +145,8 @@ describe.skipIf(why !== null)("the Debian package", () => {
       const b = m.boot();
       expect(b.code, b.stderr).toBe(0);
       expect(m.read("/var/tmp/runs")).toBe("first\n");
+      // bootcmd runs at every boot; cloud-init-per once keeps its command to the first.
+      expect(m.read("/var/tmp/per")).toBe("per-once\n");
     });
 
     it("purge removes sprout's state, cache and logs, and nothing else", () => {
