@@ -88,7 +88,10 @@ export interface TargetRoot {
 }
 
 export interface RunOptions {
-  /** Hard bound: the process group is sent SIGTERM, then SIGKILL 2 s later. */
+  /**
+   * Hard bound: the process group is sent SIGTERM, then SIGKILL 2 s later. Once the
+   * program has exited, the bound no longer applies to what it left running.
+   */
   timeoutMs: number;
   env?: Record<string, string | undefined>;
   /** Replace the environment instead of extending process.env. */
