@@ -43,7 +43,7 @@ describe("cloud-init's module lists", () => {
     expect(lists.problems).toEqual([
       'cloud_init_modules must be a list of module names (for example [scripts-user, [runcmd, always]]), not string "ssh"; no module of that stage runs, as in cloud-init',
       'cloud_final_modules[0]: scripts-user has an unknown frequency "weekly" (use always, once or once-per-instance); the module\'s own is used, as in cloud-init',
-      'cloud_final_modules[1]: "scripts-usr" is not a module of cloud-init or sprout; check its spelling (sprout schema --docs lists them)',
+      'cloud_final_modules[1]: "scripts-usr" is not a module of cloud-init or sprout (did you mean scripts-user?)',
       "cloud_final_modules[2]: a mapping needs name: (and may give frequency:); skipped",
       "cloud_final_modules[3]: number 7 is not a module name; skipped",
       "cloud_final_modules[4]: rescue is sprout's own module, which cloud-init's lists do not govern; it runs as its own settings say",

@@ -13,10 +13,11 @@
 // one, as in cloud-init 22.4.2 (config/modules.py: _read_modules, _fixup_modules).
 // sprout's own modules that cloud-init lacks (rescue, grub_fallback, ...) are not
 // governed by the lists. Pure: no I/O.
+import { didYouMean } from "./schema/did-you-mean";
 import type { ModuleFrequency } from "./types";
 
 export type ModuleListKey = "cloud_init_modules" | "cloud_config_modules" | "cloud_final_modules";
-export const MODULE_LIST_KEYS: readonly ModuleListKey[] = ["cloud_init_modules", "cloud_config_modules", "cloud_final_modules"];
+const MODULE_LIST_KEYS: readonly ModuleListKey[] = ["cloud_init_modules", "cloud_config_modules", "cloud_final_modules"];
 
 /**
  * Where Debian's cloud.cfg (cloud-init 22.4.2) runs each module sprout has. sprout runs
@@ -144,7 +145,8 @@ export function readModuleLists(cfg: Record<string, unknown>): ModuleLists {
         return;
       }
       if (!(id in MODULE_LIST_OF) && !CLOUD_INIT_ONLY_MODULES.has(id)) {
-        out.problems.push(`${where}: ${JSON.stringify(entry.written)} is not a module of cloud-init or sprout; check its spelling (sprout schema --docs lists them)`);
+        const near = didYouMean(id, [...Object.keys(MODULE_LIST_OF), ...CLOUD_INIT_ONLY_MODULES]);
+        out.problems.push(`${where}: ${JSON.stringify(entry.written)} is not a module of cloud-init or sprout${near ? ` (did you mean ${near.replace(/_/g, "-")}?)` : "; check its spelling"}`);
         return;
       }
       // A module named twice keeps its first entry's frequency: it runs once per stage in sprout.

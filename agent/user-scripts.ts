@@ -1,4 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
+import { DEFAULT_PATH } from "./host/runner";
 import type { Host } from "./host/types";
 import type { Paths, SproutSettings, Stage, UserScriptResult } from "./types";
 
@@ -31,7 +32,7 @@ export const COMPAT_DIR = "/usr/lib/sprout/compat";
  */
 function compatEnv(host: Host): Record<string, string> {
   const env: Record<string, string> = {};
-  if (host.root.exists(COMPAT_DIR)) env.PATH = `${process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}:${host.root.resolve(COMPAT_DIR)}`;
+  if (host.root.exists(COMPAT_DIR)) env.PATH = `${process.env.PATH || DEFAULT_PATH}:${host.root.resolve(COMPAT_DIR)}`;
   if (!host.root.isSystemRoot) env.SPROUT_ROOT = host.root.dir;
   return env;
 }

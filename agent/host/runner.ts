@@ -17,12 +17,14 @@ const KILL_GRACE_MS = 2000;
  * waits for the script alone, and the server keeps running; so does sprout, past this.
  */
 const OUTPUT_GRACE_MS = 1000;
+/** The PATH programs are looked up in when sprout's own environment has none (a bare unit). */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Runs programs by argv (never through a shell string sprout built), always with a deadline. */
 export class ProcessRunner implements Runner {
   which(name: string): string | null {
     if (name.includes("/")) return isExecutable(name) ? name : null;
-    const dirs = (process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(":");
+    const dirs = (process.env.PATH || DEFAULT_PATH).split(":");
     for (const dir of dirs) {
       if (!dir) continue;
       const candidate = path.join(dir, name);
