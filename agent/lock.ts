@@ -1,4 +1,4 @@
-import type { Host } from "./host/types";
+import type { Host, TargetRoot } from "./host/types";
 
 export const LOCK_FILE = "/run/sprout/sprout.lock";
 
@@ -9,6 +9,12 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** The pid written in the lock file, or null when there is none (no lock, or not a pid). */
+export function lockHolder(root: TargetRoot): number | null {
+  const pid = Number((root.tryReadText(LOCK_FILE) ?? "").trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 export interface Lock {
@@ -26,14 +32,13 @@ export async function acquireLock(h: Host, waitMs: number): Promise<Lock | { hel
     if (h.root.createExclusive(LOCK_FILE, `${process.pid}\n`, 0o644)) {
       return {
         release: () => {
-          const text = h.root.tryReadText(LOCK_FILE);
-          if (text && Number(text.trim()) === process.pid) h.root.remove(LOCK_FILE);
+          if (lockHolder(h.root) === process.pid) h.root.remove(LOCK_FILE);
         },
       };
     }
-    const holder = Number((h.root.tryReadText(LOCK_FILE) ?? "").trim());
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      h.log.warn(`removing a stale lock ${LOCK_FILE}${holder > 0 ? ` left by pid ${holder}, which is gone` : ""}`);
+    const holder = lockHolder(h.root);
+    if (holder === null || !alive(holder)) {
+      h.log.warn(`removing a stale lock ${LOCK_FILE}${holder !== null ? ` left by pid ${holder}, which is gone` : ""}`);
       h.root.remove(LOCK_FILE);
       continue;
     }

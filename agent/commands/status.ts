@@ -1,6 +1,6 @@
 import { createHost } from "../host";
 import { isDescendantOf } from "../host/processes";
-import { LOCK_FILE } from "../lock";
+import { lockHolder } from "../lock";
 import { bootState, exitCodeFor, readStatus, type StatusDoc } from "../status";
 import { STAGES } from "../types";
 import { UsageError } from "./args";
@@ -33,8 +33,8 @@ function describe(doc: StatusDoc | null): string {
 
 /** The pid of the sprout whose boot is running and started this process (a user script's `status --wait`), or null. */
 function bootRunningThis(h: ReturnType<typeof createHost>): number | null {
-  const holder = Number((h.root.tryReadText(LOCK_FILE) ?? "").trim());
-  return Number.isInteger(holder) && holder > 0 && isDescendantOf(holder) ? holder : null;
+  const holder = lockHolder(h.root);
+  return holder !== null && isDescendantOf(holder) ? holder : null;
 }
 
 export const statusCommand: Command = {

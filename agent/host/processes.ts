@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 
 /** The parent of `pid`, or null when it is gone or /proc cannot say. */
-export function parentPid(pid: number): number | null {
+function parentPid(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
