@@ -62,6 +62,22 @@ describe("the stage engine", () => {
     for (const l of [...detects, fetched]) expect([typeof l.ms, typeof l.cpu_ms, l.ms >= 0 && l.cpu_ms >= 0]).toEqual(["number", "number", true]);
   });
 
+  it("writes status.json once as each stage starts and once at the end, every stage's start and end recorded", async () => {
+    const r = machine();
+    seed(r, "iid-status", "#cloud-config\n{}\n");
+    const h = r.host();
+    const written: string[] = [];
+    const writeAtomic = h.root.writeAtomic.bind(h.root);
+    h.root.writeAtomic = (p, data, opts) => {
+      if (p.endsWith("/status.json")) written.push(JSON.parse(String(data)).v1.stage ?? "none");
+      return writeAtomic(p, data, opts);
+    };
+    const st = await runStages(h, [...STAGES]);
+    expect(written).toEqual(["local", "network", "config", "final", "none"]);
+    for (const s of STAGES) expect([st.v1.stages[s].start !== null, st.v1.stages[s].end !== null]).toEqual([true, true]);
+    expect(JSON.parse(read(r, "/run/sprout/status.json"))).toEqual(st);
+  });
+
   it("does not re-run per-instance modules on a second boot of the same instance, and does for a new one", async () => {
     const r = machine();
     seed(r, "iid-a", USER_DATA.replace("/tmp-runcmd-count", "\"$SPROUT_TEST_ROOT/runcount\""));

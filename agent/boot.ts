@@ -403,8 +403,19 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     for (const p of loaded.problems) record(ctx, "local", "config", `[config] ${p.file}${p.line ? `:${p.line}:${p.col}` : ""}: ${p.message}`, { file: p.file, line: p.line, col: p.col });
   } else loadState(ctx);
   for (const w of fresh ? status.v1.warnings : []) h.log.warn(w);
-  for (const stage of stages) {
-    await opts.gates?.beforeStage(stage, ctx.state.pending.length > 0 || !ctx.state.instanceId);
+  // status.json is written when a stage starts and when the run ends. A stage's end
+  // goes to disk with the next stage's start, which follows at once: one rename, not two
+  // (replacing a file costs a flush on ext4). Where something waits in between (a stage
+  // gate), the finished stage is written before the wait. The stage's done marker for
+  // systemd follows its status, so a unit ordered after it reads the stage as finished.
+  let finishedUnsaved: Stage | null = null;
+  const saveStatus = (): void => {
+    writeStatus(h.root, status);
+    if (finishedUnsaved) opts.gates?.afterStage(finishedUnsaved);
+    finishedUnsaved = null;
+  };
+  for (const [i, stage] of stages.entries()) {
+    await opts.gates?.beforeStage(stage, ctx.state.pending.length > 0 || !ctx.state.instanceId, () => finishedUnsaved && saveStatus());
     const rec = status.v1.stages[stage];
     rec.start = h.clock.now().toISOString();
     rec.end = null;
@@ -412,7 +423,7 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     rec.modules = [];
     status.v1.stage = stage;
     status.v1.done = false;
-    writeStatus(h.root, status);
+    saveStatus();
     const t0 = h.clock.monoMs();
     h.log.info(`stage ${stage} starting`, { evt: "start", name: stage, stage });
     try {
@@ -427,8 +438,8 @@ export async function runStages(h: Host, stages: Stage[], opts: RunStagesOptions
     h.log.info(`stage ${stage} finished${rec.fatal ? " with a fatal error" : ""}`, { evt: "finish", name: stage, stage, ms: rec.ms, result: rec.fatal ? "error" : "ok" });
     status.v1.stage = null;
     if (stage === "final") status.v1.done = true;
-    writeStatus(h.root, status);
-    opts.gates?.afterStage(stage);
+    finishedUnsaved = stage;
+    if (i === stages.length - 1) saveStatus();
   }
   if (stages.includes("final")) writeResult(h.root, status);
   await early.syslog?.end();

@@ -39,6 +39,25 @@ describe("stage gates", () => {
     for (const s of STAGES) expect(existsSync(p(`run/sprout/stage/${s}.done`))).toBe(true);
   });
 
+  it("a stage's end is on disk before the next stage waits, and its done marker follows its status", async () => {
+    t = tempRoot(SEED);
+    const h = t.host();
+    const p = (x: string) => join(t.dir, x);
+    const status = () => JSON.parse(readFileSync(p("run/sprout/status.json"), "utf8"));
+    const boot = runStages(h, [...STAGES], { gates: stageGates(h, { local: 0, network: 30, config: 30, final: 30 }) });
+    await until(() => existsSync(p("run/sprout/stage/network.done")));
+    // Waiting for the config gate: a reader sees the network stage finished, no stage running.
+    const waiting = status().v1;
+    expect(waiting.stage).toBeNull();
+    expect(waiting.stages.network.end).not.toBeNull();
+    expect(waiting.stages.local.end).not.toBeNull();
+    mkdirSync(p("run/sprout/gate"), { recursive: true });
+    writeFileSync(p("run/sprout/gate/config"), "");
+    writeFileSync(p("run/sprout/gate/final"), "");
+    await boot;
+    expect(status().v1.stages.final.end).not.toBeNull();
+  });
+
   it("a gate that never opens costs its bound, then the stage runs with a warning", async () => {
     t = tempRoot(SEED);
     const h = t.host();

@@ -22,14 +22,18 @@ export const GATE_WAIT_S: Record<Stage, number> = { local: 0, network: 300, conf
 const POLL_MS = 50;
 
 export interface StageGates {
-  /** Waits (bounded) until the stage may run. `needsNetwork` is false when no network datasource is in use. */
-  beforeStage(stage: Stage, needsNetwork: boolean): Promise<void>;
+  /**
+   * Waits (bounded) until the stage may run. `needsNetwork` is false when no network
+   * datasource is in use. `beforeWaiting` is called once, only when there is a wait,
+   * before it starts: the boot brings its status on disk up to date there.
+   */
+  beforeStage(stage: Stage, needsNetwork: boolean, beforeWaiting?: () => void): Promise<void>;
   afterStage(stage: Stage): void;
 }
 
 export function stageGates(h: Host, waitS: Record<Stage, number> = GATE_WAIT_S): StageGates {
   return {
-    async beforeStage(stage, needsNetwork) {
+    async beforeStage(stage, needsNetwork, beforeWaiting) {
       if (stage === "local") {
         // A fresh boot: markers of an earlier run of the service must not count.
         h.root.remove(STAGE_DONE_DIR, { recursive: true });
@@ -40,6 +44,7 @@ export function stageGates(h: Host, waitS: Record<Stage, number> = GATE_WAIT_S):
       if (stage === "network" && !needsNetwork) return;
       const gate = `${GATE_DIR}/${stage}`;
       if (h.root.exists(gate)) return;
+      beforeWaiting?.();
       h.log.info(`stage ${stage} waits for its systemd unit (${gate}, at most ${waitS[stage]} s)`);
       const deadline = h.clock.monoMs() + waitS[stage] * 1000;
       while (!h.root.exists(gate)) {
