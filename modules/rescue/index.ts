@@ -3,7 +3,7 @@
 // carries the rescue label), sprout records v1.rescue in instance data, mounts
 // the instance's own root filesystem read-only for repair, and leaves a login
 // message saying what happened and how to finish (`sprout rescue done`).
-import { blockDeviceByMajMin } from "../../agent/block-topology";
+import { blockDeviceByMajMin, blockDeviceByPath } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { addV1Key } from "../../agent/instance-data";
 import { isPlainObject } from "../../agent/merge";
@@ -71,9 +71,24 @@ async function fromRootLabel(h: Host, s: Settings): Promise<Pick<RescueState, "a
   const m = mi ? mountAt(parseMountinfo(mi).entries, "/") : null;
   const dev = m ? blockDeviceByMajMin(h.root, m.majMin) : null;
   if (!dev) return none;
+  // udev's /dev/disk/by-label answers without running blkid at every boot. Where udev
+  // runs (/run/udev/data), a label without a link there is on no device.
+  const byLabel = s.labels.find((l) => {
+    const link = `/dev/disk/by-label/${udevLinkName(l)}`;
+    return h.root.readlink(link) !== null && blockDeviceByPath(h.root, link)?.dev === dev.dev;
+  });
+  if (byLabel !== undefined) return { active: true, device: dev.dev, label: byLabel, reason: "root label", source: "root label" };
+  if (h.root.exists("/run/udev/data")) return none;
   const r = await h.run.run(["blkid", "-c", "/dev/null", "-o", "value", "-s", "LABEL", dev.dev], { timeoutMs: BLKID_TIMEOUT_MS });
   const label = r.code === 0 ? r.stdout.toString().trim() : "";
   return s.labels.includes(label) ? { active: true, device: dev.dev, label, reason: "root label", source: "root label" } : none;
+}
+
+/** A label as udev names its /dev/disk/by-label link: bytes other than [0-9A-Za-z#+-.:=@_] and UTF-8 as \xNN. */
+export function udevLinkName(label: string): string {
+  let out = "";
+  for (const ch of label) out += /^[0-9A-Za-z#+\-.:=@_]$/.test(ch) || ch.charCodeAt(0) > 0x7f ? ch : `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  return out;
 }
 
 /** Finds the volume labelled root_label (not the rescue volume) and mounts it read-only. */

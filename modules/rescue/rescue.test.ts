@@ -2,7 +2,7 @@
 // volume (RESCUE) is the target root's "/", the instance's own root
 // (cloudimg-rootfs) is attached beside it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHost } from "../../agent/host";
@@ -11,7 +11,7 @@ import { loopUnavailable, Scratch, sh } from "../../test/helpers/loop";
 import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { parseRescueEnv, rescueMessage } from "./state";
-import { rescue } from ".";
+import { rescue, udevLinkName } from ".";
 
 describe("rescue.env and the message (pure)", () => {
   it("reads the initramfs's shell lines, quotes and escapes included", () => {
@@ -97,6 +97,31 @@ describe.skipIf(!!unavailable)("rescue mode on loop devices", () => {
     expect(readFileSync(join(check, "DONE"), "utf8")).toMatch(/^rescue finished .* \(sprout rescue done\)\n$/);
   });
 
+  it("where udev runs, /dev/disk/by-label answers for the root's label without running blkid", async () => {
+    const s = (scratch = new Scratch());
+    const m = rescueMachine(s, `other-${process.pid}`);
+    // This machine has no udev: the root gets a /dev of its own with udev's link, and /run/udev/data.
+    rmSync(join(m.root, "dev"));
+    mkdirSync(join(m.root, "dev/disk/by-label"), { recursive: true });
+    mkdirSync(join(m.root, "run/udev/data"), { recursive: true });
+    const h = createHost({ root: m.root, logFile: null });
+    const ran: string[][] = [];
+    const run = h.run.run.bind(h.run);
+    h.run.run = (argv, opts) => (ran.push(argv), run(argv, opts));
+    // The link udev makes for the rescue volume, relative as udev writes it.
+    symlinkSync(`../../${m.rescueDev.replace(/^\/dev\//, "")}`, join(m.root, "dev/disk/by-label/RESCUE"));
+    const found = await rescue.run({ rescue: { mount: false } }, moduleContext(h, "local"));
+    expect(found).toMatchObject({ status: "changed" });
+    expect(JSON.parse(readFileSync(join(m.root, "run/sprout/instance-data-v1.d/rescue.json"), "utf8"))).toEqual({ active: true, device: m.rescueDev, label: "RESCUE" });
+    // A link to another device, or none: not rescue mode, and still no blkid of the root.
+    rmSync(join(m.root, "dev/disk/by-label/RESCUE"));
+    symlinkSync("../../vdz9", join(m.root, "dev/disk/by-label/RESCUE"));
+    expect(await rescue.run({}, moduleContext(h, "local"))).toMatchObject({ status: "skipped", detail: "not in rescue mode (root label)" });
+    rmSync(join(m.root, "dev/disk/by-label/RESCUE"));
+    expect(await rescue.run({}, moduleContext(h, "local"))).toMatchObject({ status: "skipped", detail: "not in rescue mode (root label)" });
+    expect(ran.filter((a) => a[0] === "blkid" && a.includes("LABEL") && a.includes("value"))).toEqual([]);
+  });
+
   it("rescue.env from the initramfs is believed; no original root attached is said plainly, not an error", async () => {
     const s = (scratch = new Scratch());
     const m = rescueMachine(s, `other-${process.pid}`);
@@ -132,6 +157,15 @@ describe.skipIf(!!unavailable)("rescue mode on loop devices", () => {
     const res = await rescue.run({ rescue: { root_label: `absent-${process.pid}` } }, moduleContext(h, "local"));
     expect(res.status).toBe("changed");
     expect(JSON.parse(readFileSync(join(m.root, "run/sprout/instance-data-v1.d/rescue.json"), "utf8"))).toEqual({ active: true, device: m.rescueDev, label: "FIXIT" });
+  });
+});
+
+describe("udev's by-label names (pure)", () => {
+  it("escapes as udev does: a space and a slash as \\xNN, UTF-8 and #+-.:=@_ kept", () => {
+    expect(udevLinkName("RESCUE")).toBe("RESCUE");
+    expect(udevLinkName("UEC-rescue")).toBe("UEC-rescue");
+    expect(udevLinkName("my disk/2")).toBe("my\\x20disk\\x2f2");
+    expect(udevLinkName("déjà_vu#1+2.3:4=5@6")).toBe("déjà_vu#1+2.3:4=5@6");
   });
 });
 
