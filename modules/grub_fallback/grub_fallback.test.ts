@@ -6,6 +6,7 @@ import { moduleContext } from "../../test/helpers/module-context";
 import { tempRoot, type TempRoot } from "../../test/helpers/target";
 import { BEGIN, END, fallbackStanza, updateMenuLst } from "./menu-lst";
 import { grubFallback, grubFallbackBootOk, readGrubenv } from ".";
+import { parseGrubenv } from "./grubenv";
 
 const REPO = resolve(__dirname, "../..");
 const GRUB_D = join(REPO, "packaging/grub/42_sprout_fallback");
@@ -194,11 +195,33 @@ describe.skipIf(!hasGrub)("with the real GRUB tools", () => {
     expect(spawnSync("grub-editenv", [env, "create"]).status).toBe(0);
     expect(spawnSync("grub-editenv", [env, "set", "sprout_boot_pending=1", "saved_entry=0"]).status).toBe(0);
     const h = r.host();
-    expect(await readGrubenv(h)).toEqual({ sprout_boot_pending: "1", saved_entry: "0" });
+    expect(readGrubenv(h)).toEqual({ sprout_boot_pending: "1", saved_entry: "0" });
     expect(await grubFallbackBootOk.run({}, moduleContext(h, "final"))).toMatchObject({ status: "changed" });
-    expect(await readGrubenv(h)).toEqual({ saved_entry: "0" });
+    expect(readGrubenv(h)).toEqual({ saved_entry: "0" });
     expect(statSync(env).size).toBe(1024);
     expect(await grubFallbackBootOk.run({}, moduleContext(h, "final"))).toMatchObject({ status: "unchanged", detail: "no boot pending in grubenv" });
+  });
+});
+
+describe("grubenv, read as grub-editenv reads it", () => {
+  it("gives the same variables as `grub-editenv list`: escaped backslashes and newlines, = in values, empty values", () => {
+    const r = machine();
+    const env = join(r.dir, "boot/grub/grubenv");
+    expect(spawnSync("grub-editenv", [env, "create"]).status).toBe(0);
+    expect(spawnSync("grub-editenv", [env, "set", "a=x\\y", "b=1=2", "c=line1\nline2", "d=", "saved_entry=gnulinux-advanced>gnulinux-6.1"]).status).toBe(0);
+    const listed = spawnSync("grub-editenv", [env, "list"], { encoding: "utf8" }).stdout;
+    const parsed = parseGrubenv(readFileSync(env, "latin1"))!;
+    expect(parsed).toEqual({ a: "x\\y", b: "1=2", c: "line1\nline2", d: "", saved_entry: "gnulinux-advanced>gnulinux-6.1" });
+    expect(Object.entries(parsed).map(([k, v]) => `${k}=${v}\n`).join("")).toBe(listed);
+  });
+
+  it("a file that is no environment block is null, and the end of a boot says how to mend it", async () => {
+    expect(parseGrubenv("sprout_boot_pending=1\n")).toBeNull();
+    expect(parseGrubenv("")).toBeNull();
+    const r = machine({ "/boot/grub/grubenv": "garbage\n" });
+    const res = await grubFallbackBootOk.run({}, moduleContext(r.host(), "final"));
+    expect(res.status).toBe("unchanged");
+    expect(res.errors?.[0]).toMatch(/\/boot\/grub\/grubenv is unreadable or not a GRUB environment block.*grub-editenv \/boot\/grub\/grubenv create/);
   });
 });
 

@@ -7,6 +7,7 @@
 // With auto_fallback, grub.cfg marks each boot pending in grubenv and boots the
 // fallback entry when the last boot left the mark; grub_fallback_boot_ok, the
 // last module of the final stage, clears it.
+import { parseGrubenv } from "./grubenv";
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import type { CloudConfig, Module, ModuleResult } from "../../agent/types";
@@ -186,16 +187,15 @@ export const grubFallback: Module = {
   },
 };
 
-/** Reads grubenv with the real grub-editenv; null when it cannot. */
-export async function readGrubenv(h: Host, path = GRUBENV): Promise<Record<string, string> | null> {
-  const r = await h.run.run(["grub-editenv", h.root.resolve(path), "list"], { timeoutMs: 10_000 });
-  if (r.code !== 0) return null;
-  const env: Record<string, string> = {};
-  for (const line of r.stdout.toString().split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+/** The variables in grubenv, read as grub-editenv reads them; null when it cannot be read or is no environment block. */
+export function readGrubenv(h: Host, path = GRUBENV): Record<string, string> | null {
+  let text: string | null;
+  try {
+    text = h.root.tryReadText(path, 64 * 1024);
+  } catch {
+    return null;
   }
-  return env;
+  return text === null ? null : parseGrubenv(text);
 }
 
 export const grubFallbackBootOk: Module = {
@@ -208,8 +208,8 @@ export const grubFallbackBootOk: Module = {
     if (!settings(cfg).enabled) return { status: "skipped", detail: "grub_fallback.enabled is false" };
     if (!h.root.exists(GRUBENV)) return { status: "skipped", detail: `no ${GRUBENV}` };
     if (!h.run.which("grub-editenv")) return { status: "skipped", errors: [`grub-editenv is not installed, so ${GRUBENV} keeps sprout_boot_pending and the next boot takes the fallback kernel: install grub-common`] };
-    const env = await readGrubenv(h);
-    if (env === null) return { status: "unchanged", errors: [`grub-editenv cannot read ${GRUBENV}; check the file (grub-editenv ${GRUBENV} list)`] };
+    const env = readGrubenv(h);
+    if (env === null) return { status: "unchanged", errors: [`${GRUBENV} is unreadable or not a GRUB environment block, so sprout_boot_pending cannot be cleared and the next boot may take the fallback kernel: check it with \`grub-editenv ${GRUBENV} list\`, or make a new one with \`grub-editenv ${GRUBENV} create\``] };
     if (!("sprout_boot_pending" in env)) return { status: "unchanged", detail: "no boot pending in grubenv" };
     const r = await h.run.run(["grub-editenv", h.root.resolve(GRUBENV), "unset", "sprout_boot_pending"], { timeoutMs: 10_000 });
     if (r.code !== 0) return { status: "unchanged", errors: [`grub-editenv could not clear sprout_boot_pending (${describeFailure(r, 10_000)}); the next boot takes the fallback kernel`] };
