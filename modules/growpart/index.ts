@@ -98,10 +98,34 @@ async function diskIsBusy(h: Host, diskPath: string): Promise<boolean> {
   return r.code === 1;
 }
 
+/** growpart grows a partition only by more than this (its FUDGE, 1 MiB), in /sys's 512-byte sectors. */
+const GROWPART_FUDGE_SECTORS = 2048;
+
+/** 512-byte sectors between the partition's end and the disk's end, from /sys; null when /sys does not say. */
+function roomAfter(h: Host, t: GrowTarget): number | null {
+  const num = (p: string): number | null => {
+    try {
+      const v = h.root.tryReadText(p, 64)?.trim();
+      return v && /^\d+$/.test(v) ? Number(v) : null;
+    } catch {
+      return null;
+    }
+  };
+  const start = num(`/sys/class/block/${t.part.name}/start`);
+  const size = num(`/sys/class/block/${t.part.name}/size`);
+  const disk = num(`/sys/class/block/${t.disk.name}/size`);
+  if (start === null || size === null || disk === null || start + size > disk) return null;
+  return disk - (start + size);
+}
+
 async function grow(h: Host, t: GrowTarget): Promise<{ changed: boolean; detail: string }> {
   // Devices are the kernel's, named from /sys: /dev/<name> of the running system, whatever --root is.
   const diskPath = t.disk.dev;
   const what = `${t.part.dev} (partition ${t.part.partition} of ${t.disk.dev})`;
+  // Every boot after the first: /sys says the partition already reaches the disk's end,
+  // where growpart would answer NOCHANGE (it grows only by more than 1 MiB). No flock, no growpart.
+  const room = roomAfter(h, t);
+  if (room !== null && room <= GROWPART_FUDGE_SECTORS) return { changed: false, detail: `${what}: it ends ${room === 0 ? "at" : `${room} sectors before`} the disk's end, so it cannot be grown (growpart not run)` };
   if (t.disk.readOnly || t.part.readOnly) throw new Error(`${what} is read-only: not grown (make the disk writable, e.g. \`blockdev --setrw ${t.disk.dev}\`, and boot again)`);
   if (await diskIsBusy(h, diskPath)) throw new Error(`${what}: the disk is busy (another program holds its lock); not grown, nothing changed (run \`growpart ${t.disk.dev} ${t.part.partition}\` once it is free)`);
   const r = await h.run.run(["growpart", diskPath, String(t.part.partition)], { timeoutMs: GROWPART_TIMEOUT_MS, env: { LANG: "C", LC_ALL: "C" } });
