@@ -28,13 +28,18 @@ function readSys(root: TargetRoot, path: string): string | null {
   }
 }
 
+/** A whole number /sys shows (a partition's number, start or size in 512-byte sectors), or null. */
+export function readSysNumber(root: TargetRoot, path: string): number | null {
+  const text = readSys(root, path);
+  return text && /^\d+$/.test(text) ? Number(text) : null;
+}
+
 /** The device named `name` in /sys/class/block, or null when there is none. */
 export function blockDeviceByName(root: TargetRoot, name: string): BlockDevice | null {
   const sys = `/sys/class/block/${name}`;
   const link = root.readlink(sys);
   if (link === null && !root.exists(sys)) return null;
-  const partText = readSys(root, `${sys}/partition`);
-  const partition = partText && /^\d+$/.test(partText) ? Number(partText) : null;
+  const partition = readSysNumber(root, `${sys}/partition`);
   // A partition's sysfs directory sits inside its disk's: .../block/loop0/loop0p1.
   const segs = (link ?? "").split("/").filter(Boolean);
   const disk = partition !== null && segs.length >= 2 ? segs[segs.length - 2]! : null;

@@ -4,7 +4,7 @@
 // mode auto|growpart|off, devices, ignore_growroot_disabled, and the file
 // /etc/growroot-disabled. A partition that cannot grow is "unchanged"; the
 // filesystem on it is grown by the resizefs module that runs next.
-import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, type BlockDevice } from "../../agent/block-topology";
+import { blockDeviceByMajMin, blockDeviceByName, blockDeviceByPath, readSysNumber, type BlockDevice } from "../../agent/block-topology";
 import type { Host } from "../../agent/host/types";
 import { isPlainObject } from "../../agent/merge";
 import { mountAt, parseMountinfo } from "../../agent/mountinfo";
@@ -103,17 +103,9 @@ const GROWPART_FUDGE_SECTORS = 2048;
 
 /** 512-byte sectors between the partition's end and the disk's end, from /sys; null when /sys does not say. */
 function roomAfter(h: Host, t: GrowTarget): number | null {
-  const num = (p: string): number | null => {
-    try {
-      const v = h.root.tryReadText(p, 64)?.trim();
-      return v && /^\d+$/.test(v) ? Number(v) : null;
-    } catch {
-      return null;
-    }
-  };
-  const start = num(`/sys/class/block/${t.part.name}/start`);
-  const size = num(`/sys/class/block/${t.part.name}/size`);
-  const disk = num(`/sys/class/block/${t.disk.name}/size`);
+  const start = readSysNumber(h.root, `/sys/class/block/${t.part.name}/start`);
+  const size = readSysNumber(h.root, `/sys/class/block/${t.part.name}/size`);
+  const disk = readSysNumber(h.root, `/sys/class/block/${t.disk.name}/size`);
   if (start === null || size === null || disk === null || start + size > disk) return null;
   return disk - (start + size);
 }
