@@ -113,6 +113,11 @@ describe.skipIf(why !== null)("the Debian package", () => {
       // and touched nothing of the machine's own.
       expect(m.run(["sh", "-c", "ls /var/cache/sprout"]).stdout).toMatch(/^code-[0-9a-f]{16}-v18\.[0-9.]+-x64-boot\.bin$/m);
       expect(m.run(["sh", "-c", "ls -d /tmp/sprout-warm.* /etc/sprout-warm 2>/dev/null; true"]).stdout).toBe("");
+      // Debian's Node 18 has no start-up snapshot of its own: postinst made one, and sprout starts from it.
+      expect(m.run(["sh", "-c", "ls /var/cache/sprout"]).stdout).toMatch(/^startup\.blob\nstartup\.stamp$/m);
+      const traced = m.run(["sh", "-x", "/usr/bin/sprout", "--version"]);
+      expect(traced.stdout).toBe(`sprout ${VERSION}\n`);
+      expect(traced.stderr).toMatch(/^\+ exec \/usr\/bin\/node --snapshot-blob \/var\/cache\/sprout\/startup\.blob -- --version$/m);
       expect(m.exists("/var/lib/sprout/instance")).toBe(false);
       expect(m.exists("/var/log/sprout.log")).toBe(false);
       const b = m.boot();
@@ -147,6 +152,39 @@ describe.skipIf(why !== null)("the Debian package", () => {
       expect(m.read("/var/tmp/runs")).toBe("first\n");
       // bootcmd runs at every boot; cloud-init-per once keeps its command to the first.
       expect(m.read("/var/tmp/per")).toBe("per-once\n");
+    });
+
+    it("the start-up snapshot is used only when this node binary made it on this CPU, without NODE_OPTIONS, and only root can have written it", () => {
+      const exec = (env = "") => {
+        const r = m.run(["sh", "-c", `${env} sh -x /usr/bin/sprout --version 2>&1 >/dev/null | grep '^+ exec'; ${env} sprout --version`]);
+        return r.stdout;
+      };
+      const fromSnapshot = `+ exec /usr/bin/node --snapshot-blob /var/cache/sprout/startup.blob -- --version\nsprout ${VERSION}\n`;
+      const fromBundle = `+ exec /usr/bin/node /usr/lib/sprout/sprout.js --version\nsprout ${VERSION}\n`;
+      expect(exec()).toBe(fromSnapshot);
+      expect(exec("SPROUT_CODE_CACHE_DIR=off")).toBe(fromBundle);
+      // Another node binary (an upgrade replaces the file): its stamp no longer fits.
+      const stamp = m.read("/var/cache/sprout/startup.stamp");
+      const [nodeId, cpu] = stamp.split("\n");
+      m.write("/var/cache/sprout/startup.stamp", `0:1:2\n${cpu}\n`);
+      expect(exec()).toBe(fromBundle);
+      // Another CPU (an image made on one machine, booted on another): V8 would refuse the snapshot.
+      m.write("/var/cache/sprout/startup.stamp", `${nodeId}\n: fpu vme\n`);
+      expect(exec()).toBe(fromBundle);
+      m.write("/var/cache/sprout/startup.stamp", stamp);
+      expect(exec()).toBe(fromSnapshot);
+      // V8 flags in NODE_OPTIONS make Node refuse it too.
+      expect(exec("NODE_OPTIONS=--max-old-space-size=200")).toBe(fromBundle);
+      // A blob a group could write is code someone else may have chosen.
+      m.run(["chmod", "g+w", "/var/cache/sprout/startup.blob"]);
+      expect(exec()).toBe(fromBundle);
+      m.run(["chmod", "g-w", "/var/cache/sprout/startup.blob"]);
+      expect(exec()).toBe(fromSnapshot);
+      // The dpkg trigger on a Node.js upgrade runs warm-code-cache, which makes them anew.
+      m.run(["rm", "/var/cache/sprout/startup.stamp"]);
+      expect(exec()).toBe(fromBundle);
+      expect(m.run(["/usr/lib/sprout/warm-code-cache"]).code).toBe(0);
+      expect(exec()).toBe(fromSnapshot);
     });
 
     it("purge removes sprout's state, cache and logs, and nothing else", () => {

@@ -15,6 +15,22 @@ describe("dist/sprout.js", () => {
     expect(readFileSync(BUNDLE, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
+  // Debian's Node 18, which has none, gets one: packaging/deb.e2e.test.ts.
+  const ownSnapshot = (process.config.variables as Record<string, unknown>).node_use_node_snapshot === true;
+  it.skipIf(!ownSnapshot)("warm-code-cache makes no start-up snapshot for a Node that has its own (this one), and removes an old one", () => {
+    const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
+    chmodSync(cache, 0o755);
+    writeFileSync(join(cache, "startup.blob"), "an old one");
+    writeFileSync(join(cache, "startup.stamp"), "1:2:3\n: fpu\n");
+    const warm = new URL("../packaging/bin/warm-code-cache", import.meta.url).pathname;
+    const entry = new URL("../packaging/bin/startup-snapshot.js", import.meta.url).pathname;
+    const r = spawnSync("sh", [warm], { encoding: "utf8", timeout: 120_000, env: { ...process.env, SPROUT_JS: BUNDLE, SPROUT_CODE_CACHE_DIR: cache, SPROUT_SNAPSHOT_ENTRY: entry } });
+    expect(r.status).toBe(0);
+    const files = readdirSync(cache);
+    expect(files.filter((f) => f.startsWith("startup."))).toEqual([]);
+    expect(files.some((f) => f.endsWith("-boot.bin"))).toBe(true);
+  }, 130_000);
+
   it("writes a code cache per command and uses it on the next run", () => {
     const cache = mkdtempSync(join(tmpdir(), "sprout-cc-"));
     chmodSync(cache, 0o755);

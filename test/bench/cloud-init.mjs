@@ -3,10 +3,11 @@
 // the end of the final stage, measured by a shell inside the chroot, so both pay
 // their interpreter's start-up and nothing of the namespace set-up. Each is installed
 // as its package leaves it: cloud-init with its Python byte code compiled, sprout
-// with the code cache its postinst makes (packaging/bin/warm-code-cache), untimed.
+// with the code cache and start-up snapshot its postinst makes
+// (packaging/bin/warm-code-cache, untimed), started as `sprout` (/usr/bin/sprout).
 // Needs root; the cloud-init layer is built on first use (a few minutes).
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ensureChroot } from "../e2e/chroot-image.mjs";
 import { ensureCloudInitLayer } from "./cloud-init-chroot.mjs";
 
@@ -14,6 +15,10 @@ const RUNS = 5;
 const seed = new URL("./seed", import.meta.url).pathname;
 // What the package's postinst runs at install: the machine boots with its code cache made.
 const WARM = new URL("../../packaging/bin/warm-code-cache", import.meta.url).pathname;
+// As the package installs them: /usr/bin/sprout starts Node from the start-up snapshot
+// warm-code-cache makes for Debian's Node 18 (see packaging/bin/startup-snapshot.js).
+const SNAPSHOT_ENTRY = new URL("../../packaging/bin/startup-snapshot.js", import.meta.url).pathname;
+const WRAPPER = new URL("../../packaging/bin/sprout", import.meta.url).pathname;
 
 function timeInChroot(lowers, bundle, command, prepare = "true") {
   const dir = mkdtempSync("/var/tmp/sprout-bench-ci-");
@@ -21,8 +26,12 @@ function timeInChroot(lowers, bundle, command, prepare = "true") {
     for (const d of ["upper", "work", "merged"]) mkdirSync(`${dir}/${d}`);
     cpSync(seed, `${dir}/upper/var/lib/cloud/seed/nocloud`, { recursive: true });
     mkdirSync(`${dir}/upper/usr/lib/sprout`, { recursive: true });
+    mkdirSync(`${dir}/upper/usr/bin`, { recursive: true });
     cpSync(bundle, `${dir}/upper/usr/lib/sprout/sprout.js`);
     cpSync(WARM, `${dir}/upper/usr/lib/sprout/warm-code-cache`);
+    cpSync(SNAPSHOT_ENTRY, `${dir}/upper/usr/lib/sprout/startup-snapshot.js`);
+    cpSync(WRAPPER, `${dir}/upper/usr/bin/sprout`);
+    chmodSync(`${dir}/upper/usr/bin/sprout`, 0o755);
     writeFileSync(`${dir}/cmdline`, "root=/dev/vda1 ro\n");
     const script = `set -e
 mount -t overlay overlay -o lowerdir=${lowers},upperdir=${dir}/upper,workdir=${dir}/work ${dir}/merged
@@ -48,7 +57,7 @@ export async function bench({ stats, bundle }) {
   const cloudInitMs = [];
   const ciCommand = "cloud-init init --local && cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final";
   for (let i = 0; i < RUNS + 1; i++) {
-    const s = timeInChroot(`${layer}:${chroot}`, bundle, "node /usr/lib/sprout/sprout.js boot --quiet", "sh /usr/lib/sprout/warm-code-cache");
+    const s = timeInChroot(`${layer}:${chroot}`, bundle, "sprout boot --quiet", "sh /usr/lib/sprout/warm-code-cache");
     const c = timeInChroot(`${layer}:${chroot}`, bundle, ciCommand);
     if (i > 0) {
       sproutMs.push(s);
