@@ -19,6 +19,7 @@ const WARM = new URL("../../packaging/bin/warm-code-cache", import.meta.url).pat
 // warm-code-cache makes for Debian's Node 18 (see packaging/bin/startup-snapshot.js).
 const SNAPSHOT_ENTRY = new URL("../../packaging/bin/startup-snapshot.js", import.meta.url).pathname;
 const WRAPPER = new URL("../../packaging/bin/sprout", import.meta.url).pathname;
+const CPU_ID = new URL("../../packaging/bin/cpu-id.sh", import.meta.url).pathname;
 
 function timeInChroot(lowers, bundle, command, prepare = "true") {
   const dir = mkdtempSync("/var/tmp/sprout-bench-ci-");
@@ -30,6 +31,7 @@ function timeInChroot(lowers, bundle, command, prepare = "true") {
     cpSync(bundle, `${dir}/upper/usr/lib/sprout/sprout.js`);
     cpSync(WARM, `${dir}/upper/usr/lib/sprout/warm-code-cache`);
     cpSync(SNAPSHOT_ENTRY, `${dir}/upper/usr/lib/sprout/startup-snapshot.js`);
+    cpSync(CPU_ID, `${dir}/upper/usr/lib/sprout/cpu-id.sh`);
     cpSync(WRAPPER, `${dir}/upper/usr/bin/sprout`);
     chmodSync(`${dir}/upper/usr/bin/sprout`, 0o755);
     writeFileSync(`${dir}/cmdline`, "root=/dev/vda1 ro\n");
