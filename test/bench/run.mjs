@@ -36,12 +36,11 @@ function sampleProcess(argv) {
   return ms;
 }
 
-export function timeProcess(argv, setup) {
+/** Median and p90 of RUNS runs of argv after WARMUP (the other benches get this). */
+export function timeProcess(argv) {
   const samples = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    const ctx = setup?.();
-    const ms = sampleProcess(typeof argv[1] === "function" ? [argv[0], ...argv[1](ctx)] : argv);
-    ctx?.cleanup?.();
+    const ms = sampleProcess(argv);
     if (i >= WARMUP) samples.push(ms);
   }
   return stats(samples);
@@ -73,7 +72,10 @@ const { nodeBare, boot } = (() => {
     const ctx = freshRoot();
     const t = sampleProcess([process.execPath, bundle, "--root", ctx.dir, "boot", "--quiet"]);
     ctx.cleanup();
-    if (i >= WARMUP) (bare.push(b), boots.push(t));
+    if (i >= WARMUP) {
+      bare.push(b);
+      boots.push(t);
+    }
   }
   return { nodeBare: stats(bare), boot: stats(boots) };
 })();
